@@ -1,0 +1,29 @@
+namespace OrderStream.Contracts;
+
+/// <summary>
+/// Every saga topic. A topic carries exactly one event type and version, so the topic name is
+/// also the event's identity (<c>event-type</c> header); a breaking change is a new <c>.v2</c> topic.
+/// </summary>
+public static class Topics
+{
+    public const string OrderCreated = "order.created.v1";
+    public const string InventoryReserved = "inventory.reserved.v1";
+    public const string InventoryFailed = "inventory.failed.v1";
+    public const string InventoryReleased = "inventory.released.v1";
+    public const string PaymentAuthorized = "payment.authorized.v1";
+    public const string PaymentFailed = "payment.failed.v1";
+    public const string OrderUpdated = "order.updated.v1";
+
+    /// <summary>All saga topics, in the order the happy path meets them.</summary>
+    public static readonly IReadOnlyList<string> All =
+    [
+        OrderCreated, InventoryReserved, InventoryFailed, InventoryReleased,
+        PaymentAuthorized, PaymentFailed, OrderUpdated,
+    ];
+
+    /// <summary>The dead-letter topic that takes the messages of <paramref name="topic"/> that can never succeed.</summary>
+    public static string DeadLetter(string topic) => topic + ".dlq";
+
+    /// <summary>Every saga topic followed by every dead-letter topic: what a broker must provide.</summary>
+    public static IEnumerable<string> AllWithDeadLetters() => All.Concat(All.Select(DeadLetter));
+}

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using OrderStream.Messaging;
+using Polly;
+using Polly.Retry;
+
+namespace OrderStream.Hosting;
+
+/// <summary>
+/// What every OrderStream service shares, in two calls: <see cref="AddServiceDefaults"/> on the builder
+/// (logging, the service's NpgsqlDataSource, health checks, tracing, problem details) and
+/// <see cref="UseServiceDefaultsAsync"/> on the app (migrations, error handling, /healthz, /readyz).
+/// </summary>
+public static class ServiceDefaults
+{
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+
+        var connectionString = builder.Configuration.GetConnectionString("Db");
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new InvalidOperationException("ConnectionStrings__Db is not set: every service needs its own PostgreSQL database.");
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = builder.Environment.ApplicationName }.Build());
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+
+        AddTracing(builder);
+        return builder;
+    }
+
+    /// <summary>Adds a readiness check on the Kafka cluster (for services that produce or consume).</summary>
+    public static IHealthChecksBuilder AddKafkaReadiness(this IHealthChecksBuilder checks) =>
+        checks.AddCheck<KafkaHealthCheck>("kafka", tags: ["ready"]);
+
+    public static async Task UseServiceDefaultsAsync(this WebApplication app, params Assembly[] migrationAssemblies)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrderStream.Migrations");
+        // The database may still be starting (compose, a restart): wait for it rather than crash-looping.
+        var startup = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(Transient.IsTransient).Handle<System.Net.Sockets.SocketException>(),
+            MaxRetryAttempts = 30,
+            Delay = TimeSpan.FromSeconds(1),
+            OnRetry = a => { logger.LogWarning(a.Outcome.Exception, "Database not reachable yet; retrying migrations"); return default; },
+        }).Build();
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        await startup.ExecuteAsync(async ct => await Migrations.ApplyAsync(db, [typeof(OutboxRelay).Assembly, .. migrationAssemblies], logger, ct));
+
+        // A dependency that is down is a 503 the client may retry, not a 500.
+        app.Use(async (context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                if (context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable)
+                    context.Response.Headers.RetryAfter = "1";
+                return Task.CompletedTask;
+            });
+            await next(context);
+        });
+        app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = StatusFor });
+        app.UseStatusCodePages();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+    }
+
+    private static int StatusFor(Exception ex) => ex switch
+    {
+        BadHttpRequestException bad => bad.StatusCode,
+        _ when Transient.IsTransient(ex) => StatusCodes.Status503ServiceUnavailable,
+        HttpRequestException or TaskCanceledException => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    private static void AddTracing(WebApplicationBuilder builder)
+    {
+        // OpenTelemetry.Extensions.Hosting is not available here, so the provider is built by hand and
+        // disposed with the container. No OTLP endpoint configured → no provider, no export, no errors.
+        var endpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        if (string.IsNullOrWhiteSpace(endpoint)) return;
+        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
+        builder.Services.AddSingleton(_ => Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(ResourceBuilder.CreateDefault().AddService(serviceName))
+            .AddSource(MessagingTelemetry.SourceName, "Microsoft.AspNetCore", "System.Net.Http", "Npgsql")
+            .AddOtlpExporter()
+            .Build());
+        builder.Services.AddHostedService<TracerProviderActivator>();
+    }
+
+    private sealed class TracerProviderActivator(TracerProvider provider) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) { _ = provider; return Task.CompletedTask; }
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
+
+internal sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            await using var cmd = db.CreateCommand("SELECT 1");
+            await cmd.ExecuteScalarAsync(ct);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            return HealthCheckResult.Unhealthy("database unreachable", ex);
+        }
+    }
+}
+
+internal sealed class KafkaHealthCheck(KafkaProducer producer) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            // A dependent admin client borrows the producer's connection and is disposed at once
+            // (an idle admin client keeps a polling thread busy).
+            using var admin = new Confluent.Kafka.DependentAdminClientBuilder(producer.Current.Handle).Build();
+            var metadata = admin.GetMetadata(TimeSpan.FromSeconds(2));
+            return Task.FromResult(metadata.Brokers.Count > 0 ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("no brokers"));
+        }
+        catch (Confluent.Kafka.KafkaException ex)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("kafka unreachable", ex));
+        }
+    }
+}

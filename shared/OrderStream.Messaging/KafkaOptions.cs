@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OrderStream.Messaging;
+
+/// <summary>Kafka settings, bound from the <c>Kafka</c> section (<c>Kafka__BootstrapServers</c>, ...).</summary>
+public sealed class KafkaOptions
+{
+    public const string Section = "Kafka";
+
+    [Required] public string BootstrapServers { get; set; } = "127.0.0.1:9092";
+
+    /// <summary>Consumer group; defaults to the service name.</summary>
+    public string? GroupId { get; set; }
+
+    /// <summary>How long a fetch may wait for data. Keep it low against brokers that hold idle fetches for the full wait.</summary>
+    [Range(0, 60_000)] public int? FetchWaitMaxMs { get; set; }
+
+    [Range(0, 1_000)] public int LingerMs { get; set; } = 1;
+
+    /// <summary>How long the producer keeps trying one message before the relay's batch fails and is retried.</summary>
+    [Range(1_000, 600_000)] public int MessageTimeoutMs { get; set; } = 30_000;
+
+    [Range(3_000, 300_000)] public int SessionTimeoutMs { get; set; } = 10_000;
+}
+
+/// <summary>Outbox relay settings, bound from the <c>Outbox</c> section.</summary>
+public sealed class OutboxOptions
+{
+    public const string Section = "Outbox";
+
+    [Range(1, 10_000)] public int BatchSize { get; set; } = 500;
+
+    /// <summary>Fallback poll for rows whose commit signal this process never saw (other instances, restarts).</summary>
+    [Range(10, 60_000)] public int PollIntervalMs { get; set; } = 1_000;
+}

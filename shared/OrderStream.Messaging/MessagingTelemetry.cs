@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+
+namespace OrderStream.Messaging;
+
+/// <summary>
+/// The one ActivitySource for messaging. Spans are named "{topic} publish" and "{topic} process" and
+/// carry the OpenTelemetry messaging attributes plus <c>order.id</c>, so an order's trace can be found by id.
+/// </summary>
+public static class MessagingTelemetry
+{
+    public const string SourceName = "OrderStream.Messaging";
+    public static readonly ActivitySource Source = new(SourceName);
+
+    /// <summary>The W3C context of the current activity, captured when an outbox row is written.</summary>
+    public static (string? TraceParent, string? TraceState) CaptureCurrent()
+    {
+        var current = Activity.Current;
+        return current is null || current.IdFormat != ActivityIdFormat.W3C ? (null, null) : (current.Id, current.TraceStateString);
+    }
+
+    /// <summary>Parses a W3C context; anything malformed is ignored (a new root is better than an error).</summary>
+    public static ActivityContext ParseParent(string? traceParent, string? traceState) =>
+        traceParent is not null && ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context)
+            ? context
+            : default;
+
+    public static Activity? StartPublish(string topic, string key, Guid eventId, string eventType, string? traceParent, string? traceState)
+    {
+        var activity = Source.StartActivity($"{topic} publish", ActivityKind.Producer, ParseParent(traceParent, traceState));
+        if (activity is null) return null;
+        activity.SetTag("messaging.system", "kafka");
+        activity.SetTag("messaging.operation.type", "publish");
+        activity.SetTag("messaging.destination.name", topic);
+        activity.SetTag("messaging.kafka.message.key", key);
+        activity.SetTag("messaging.message.id", eventId.ToString());
+        activity.SetTag("event.type", eventType);
+        activity.SetTag("order.id", key);
+        return activity;
+    }
+
+    public static Activity? StartProcess(ConsumeResult<byte[]?, byte[]?> message, string? key, string group, string? eventId, string? eventType)
+    {
+        var parent = ParseParent(Header(message.Message.Headers, Contracts.Headers.TraceParent), Header(message.Message.Headers, Contracts.Headers.TraceState));
+        var activity = Source.StartActivity($"{message.Topic} process", ActivityKind.Consumer, parent);
+        if (activity is null) return null;
+        activity.SetTag("messaging.system", "kafka");
+        activity.SetTag("messaging.operation.type", "process");
+        activity.SetTag("messaging.destination.name", message.Topic);
+        activity.SetTag("messaging.consumer.group.name", group);
+        activity.SetTag("messaging.destination.partition.id", message.Partition.Value.ToString());
+        activity.SetTag("messaging.kafka.offset", message.Offset.Value);
+        activity.SetTag("messaging.kafka.message.key", key);
+        activity.SetTag("messaging.message.id", eventId);
+        activity.SetTag("event.type", eventType);
+        activity.SetTag("order.id", key);
+        return activity;
+    }
+
+    internal static string? Header(Confluent.Kafka.Headers? headers, string name) =>
+        headers is not null && headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+}
