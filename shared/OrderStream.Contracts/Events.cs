@@ -6,6 +6,9 @@ namespace OrderStream.Contracts;
 /// <summary>One line of an order: <paramref name="Qty"/> units of <paramref name="Sku"/> at <paramref name="Price"/> each.</summary>
 public sealed record OrderLine(string Sku, int Qty, decimal Price);
 
+/// <summary><paramref name="Qty"/> units of <paramref name="Sku"/>, without a price (stock movements).</summary>
+public sealed record SkuQuantity(string Sku, int Qty);
+
 /// <summary>The gateway accepted an order; the saga starts here.</summary>
 public sealed record OrderCreatedV1(
     Guid OrderId, string UserId, IReadOnlyList<OrderLine> Items, decimal Amount, string Currency, DateTimeOffset CreatedAt) : IEvent
@@ -27,7 +30,7 @@ public sealed record InventoryFailedV1(Guid OrderId, string Reason, string? Sku)
 }
 
 /// <summary>Inventory gave a reservation back to stock (compensation after a failed payment).</summary>
-public sealed record InventoryReleasedV1(Guid OrderId, IReadOnlyList<OrderLine> Items, string Reason) : IEvent
+public sealed record InventoryReleasedV1(Guid OrderId, IReadOnlyList<SkuQuantity> Items, string Reason) : IEvent
 {
     public static string Topic => Topics.InventoryReleased;
 }

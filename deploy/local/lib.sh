@@ -1,0 +1,16 @@
+# Shared by run.sh and test.sh: installs the Debian packages the stack needs, if missing.
+ensure_packages() {
+  local need=()
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  dpkg -s librdkafka-dev >/dev/null 2>&1 || need+=(librdkafka1 librdkafka-dev)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "Installing ${need[*]} ..."
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  command -v dotnet >/dev/null 2>&1 || { echo "The .NET 10 SDK (dotnet) is required." >&2; exit 1; }
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Runs the whole OrderStream stack on this machine, without Docker:
+#   deploy/local/run.sh          start everything, print the URLs, stop it all on Ctrl+C
+#   deploy/local/run.sh start    the same, but return once it is up (stop it with: run.sh stop)
+#   deploy/local/run.sh stop     stop a stack started with 'start'
+# A private PostgreSQL cluster (one database and role per service), redis-server and the embedded
+# Kafka cluster run on private ports under .local/. Kafka's data lives in memory, so every start
+# begins from a clean state: no saga can be stranded half-way in a broker that no longer exists.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+source "$ROOT/deploy/local/lib.sh"
+
+STATE=${ORDERSTREAM_STATE:-$ROOT/.local}
+PG_PORT=${PG_PORT:-55432}
+REDIS_PORT=${REDIS_PORT:-56379}
+GATEWAY_PORT=${GATEWAY_PORT:-5080}
+INVENTORY_PORT=${INVENTORY_PORT:-5081}
+PAYMENT_PORT=${PAYMENT_PORT:-5082}
+MATERIALIZER_PORT=${MATERIALIZER_PORT:-5083}
+KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-12}
+SEED_SKUS=${SEED_SKUS:-10}
+SEED_QTY=${SEED_QTY:-1000}
+PAYMENT_DECLINE_RATE=${PAYMENT_DECLINE_RATE:-0}
+CONFIG=${CONFIGURATION:-Release}
+PGBIN=/usr/lib/postgresql/15/bin
+# PostgreSQL refuses to run as root; the postgres account from the Debian package runs it then.
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+stop_stack() {
+  [ -d "$STATE" ] || return 0
+  for pidfile in "$STATE"/*.pid; do
+    [ -e "$pidfile" ] || continue
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
+  # give the services a moment to leave their consumer groups, then make sure
+  for pidfile in "$STATE"/*.pid; do
+    [ -e "$pidfile" ] || continue
+    local pid; pid=$(cat "$pidfile")
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+  if [ -f "$STATE/pg/postmaster.pid" ]; then as_pg "$PGBIN/pg_ctl" -D "$STATE/pg" -m fast stop >/dev/null 2>&1 || true; fi
+}
+
+wait_for() { # url seconds
+  local deadline=$((SECONDS + $2))
+  until curl -fs -o /dev/null "$1"; do
+    [ $SECONDS -lt $deadline ] || { echo "Timed out waiting for $1" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+start_service() { # name dll port env...
+  local name=$1 dll=$2 port=$3; shift 3
+  env "$@" ASPNETCORE_URLS="http://127.0.0.1:$port" OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME_PREFIX:-}$name" \
+    dotnet "$dll" >"$STATE/$name.log" 2>&1 &
+  echo $! >"$STATE/$name.pid"
+}
+
+up() {
+  ensure_packages
+  stop_stack
+  rm -rf "$STATE" && mkdir -p "$STATE"
+  echo "Building ($CONFIG) ..."
+  dotnet build "$ROOT/OrderStream.sln" -c "$CONFIG" -v quiet -nologo >"$STATE/build.log" 2>&1 || { cat "$STATE/build.log"; exit 1; }
+
+  echo "Starting PostgreSQL on 127.0.0.1:$PG_PORT ..."
+  mkdir -p "$STATE/pg" "$STATE/pgrun"
+  [ "$(id -u)" -ne 0 ] || chown postgres "$STATE/pg" "$STATE/pgrun"
+  as_pg "$PGBIN/initdb" -D "$STATE/pg" -U postgres --auth-local=trust --auth-host=scram-sha-256 >"$STATE/initdb.log"
+  as_pg "$PGBIN/pg_ctl" -D "$STATE/pg" -l "$STATE/pgrun/postgres.log" -w \
+    -o "-p $PG_PORT -k $STATE/pgrun -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+  declare -A CS
+  for svc in gateway inventory payment materializer; do
+    local password; password=$(openssl rand -hex 16)
+    as_pg "$PGBIN/psql" -q -h "$STATE/pgrun" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 <<SQL
+CREATE ROLE $svc LOGIN PASSWORD '$password';
+CREATE DATABASE $svc OWNER $svc;
+REVOKE ALL ON DATABASE $svc FROM PUBLIC;
+SQL
+    CS[$svc]="Host=127.0.0.1;Port=$PG_PORT;Database=$svc;Username=$svc;Password=$password"
+  done
+
+  echo "Starting redis-server on 127.0.0.1:$REDIS_PORT ..."
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$STATE" \
+    --logfile "$STATE/redis.log" >/dev/null 2>&1 &
+  echo $! >"$STATE/redis.pid"
+
+  echo "Starting the embedded Kafka cluster ..."
+  local bin="bin/$CONFIG/net10.0"
+  dotnet "$ROOT/deploy/OrderStream.EmbeddedKafka/$bin/OrderStream.EmbeddedKafka.dll" \
+    --partitions "$KAFKA_PARTITIONS" --bootstrap-file "$STATE/kafka.bootstrap" >"$STATE/kafka.log" 2>&1 &
+  echo $! >"$STATE/kafka.pid"
+  local deadline=$((SECONDS + 30))
+  until [ -s "$STATE/kafka.bootstrap" ]; do [ $SECONDS -lt $deadline ] || { cat "$STATE/kafka.log"; exit 1; }; sleep 0.1; done
+  local kafka; kafka=$(cat "$STATE/kafka.bootstrap")
+
+  echo "Starting the services ..."
+  # Every OTEL_* variable of the caller's environment passes through to the services.
+  local common=("Kafka__BootstrapServers=$kafka" "Kafka__FetchWaitMaxMs=${KAFKA_FETCH_WAIT_MAX_MS:-5}")
+  start_service inventory "$ROOT/services/inventory/$bin/OrderStream.Inventory.dll" "$INVENTORY_PORT" \
+    "${common[@]}" "ConnectionStrings__Db=${CS[inventory]}"
+  start_service payment "$ROOT/services/payment/$bin/OrderStream.Payment.dll" "$PAYMENT_PORT" \
+    "${common[@]}" "ConnectionStrings__Db=${CS[payment]}" "Payment__DeclineRate=$PAYMENT_DECLINE_RATE"
+  start_service order-materializer "$ROOT/services/order-materializer/$bin/OrderStream.OrderMaterializer.dll" "$MATERIALIZER_PORT" \
+    "${common[@]}" "ConnectionStrings__Db=${CS[materializer]}" "Redis__Configuration=127.0.0.1:$REDIS_PORT"
+  start_service api-gateway "$ROOT/services/api-gateway/$bin/OrderStream.ApiGateway.dll" "$GATEWAY_PORT" \
+    "${common[@]}" "ConnectionStrings__Db=${CS[gateway]}" "Redis__Configuration=127.0.0.1:$REDIS_PORT" \
+    "Services__Inventory=http://127.0.0.1:$INVENTORY_PORT" "Services__Materializer=http://127.0.0.1:$MATERIALIZER_PORT"
+  for port in "$INVENTORY_PORT" "$PAYMENT_PORT" "$MATERIALIZER_PORT" "$GATEWAY_PORT"; do
+    wait_for "http://127.0.0.1:$port/readyz" 60 || { tail -n 30 "$STATE"/*.log >&2; stop_stack; exit 1; }
+  done
+
+  echo "Seeding $SEED_SKUS SKUs with $SEED_QTY units each ..."
+  for i in $(seq -f "%03g" 1 "$SEED_SKUS"); do
+    curl -fs -o /dev/null -X POST "http://127.0.0.1:$INVENTORY_PORT/inventory/SKU-$i/restock" \
+      -H 'Content-Type: application/json' -d "{\"quantity\": $SEED_QTY}"
+  done
+
+  cat <<INFO
+
+OrderStream is up.
+  Gateway:        http://127.0.0.1:$GATEWAY_PORT   (POST /orders, GET /orders/{id}, GET /inventory)
+  Inventory:      http://127.0.0.1:$INVENTORY_PORT
+  Payment:        http://127.0.0.1:$PAYMENT_PORT
+  Materializer:   http://127.0.0.1:$MATERIALIZER_PORT
+  PostgreSQL:     127.0.0.1:$PG_PORT (databases gateway, inventory, payment, materializer)
+  Redis:          127.0.0.1:$REDIS_PORT
+  Kafka:          $kafka (embedded)
+  Logs:           $STATE/*.log
+Try:
+  curl -si -X POST http://127.0.0.1:$GATEWAY_PORT/orders -H 'Content-Type: application/json' \\
+    -d '{"userId":"alice","items":[{"sku":"SKU-001","qty":2,"price":9.99}],"currency":"EUR"}'
+INFO
+}
+
+case "${1:-up}" in
+  up)
+    trap 'echo; echo "Stopping ..."; stop_stack; exit 0' INT TERM
+    up
+    echo "Press Ctrl+C to stop."
+    while sleep 1; do
+      for f in "$STATE"/*.pid; do
+        kill -0 "$(cat "$f")" 2>/dev/null || { echo "$(basename "$f" .pid) exited; see $STATE/$(basename "$f" .pid).log" >&2; stop_stack; exit 1; }
+      done
+    done ;;
+  start) up ;;
+  stop) stop_stack; echo "Stopped." ;;
+  *) echo "usage: $0 [up|start|stop]" >&2; exit 2 ;;
+esac

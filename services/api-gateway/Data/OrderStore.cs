@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using OrderStream.ApiGateway.Validation;
+using OrderStream.Contracts;
+using OrderStream.Messaging;
+
+namespace OrderStream.ApiGateway.Data;
+
+public enum AcceptOutcome { Created, Replayed, KeyReusedWithDifferentBody }
+
+/// <summary>Accepted orders. An order and its order.created event are written in one transaction.</summary>
+public static class OrderStore
+{
+    private const string InsertSql = """
+        INSERT INTO orders (order_id, user_id, idempotency_key, request_hash, items, amount, currency, created_at)
+        VALUES (@OrderId, @UserId, @IdempotencyKey, @RequestHash, @Items::jsonb, @Amount, @Currency, @CreatedAt)
+        ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        """;
+
+    // Runs after a conflict: the other request has committed by then (the insert waited for it).
+    private const string ExistingSql = """
+        SELECT order_id, request_hash FROM orders WHERE user_id = @UserId AND idempotency_key = @IdempotencyKey
+        """;
+
+    public static async Task<(AcceptOutcome Outcome, Guid OrderId)> AcceptAsync(
+        NpgsqlDataSource db, OutboxSignal signal, ValidOrder order, string? idempotencyKey, CancellationToken ct)
+    {
+        var orderId = Guid.CreateVersion7();
+        var createdAt = DateTimeOffset.UtcNow;
+        var hash = order.Hash();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var inserted = await conn.ExecuteAsync(new CommandDefinition(InsertSql, new
+        {
+            OrderId = orderId, order.UserId, IdempotencyKey = idempotencyKey, RequestHash = hash,
+            Items = JsonSerializer.Serialize(order.Items, EventJson.Options), order.Amount, order.Currency, CreatedAt = createdAt,
+        }, tx, cancellationToken: ct));
+
+        if (inserted == 0)
+        {
+            var (existingId, existingHash) = await conn.QuerySingleAsync<(Guid, byte[])>(
+                new CommandDefinition(ExistingSql, new { order.UserId, IdempotencyKey = idempotencyKey }, tx, cancellationToken: ct));
+            return (hash.AsSpan().SequenceEqual(existingHash) ? AcceptOutcome.Replayed : AcceptOutcome.KeyReusedWithDifferentBody, existingId);
+        }
+
+        var created = new OrderCreatedV1(orderId, order.UserId, order.Items, order.Amount, order.Currency, createdAt);
+        await Outbox.WriteAsync(tx, [OutgoingEvent.For(created)], causationId: null, ct);
+        await tx.CommitAsync(ct);
+        signal.Notify();
+        return (AcceptOutcome.Created, orderId);
+    }
+
+    private const string GetSql = """
+        SELECT order_id, user_id, items::text, amount, currency, created_at FROM orders WHERE order_id = @OrderId
+        """;
+
+    /// <summary>The order as accepted, shown as PENDING: for the moment between 202 and the materializer's first event.</summary>
+    public static async Task<OrderView?> GetPendingViewAsync(NpgsqlDataSource db, Guid orderId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<(Guid OrderId, string UserId, string Items, decimal Amount, string Currency, DateTime CreatedAt)?>(
+            new CommandDefinition(GetSql, new { OrderId = orderId }, cancellationToken: ct));
+        if (row is not { } r) return null;
+        var createdAt = new DateTimeOffset(DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc));
+        return new OrderView(r.OrderId, OrderStatus.Pending, null, r.UserId, JsonSerializer.Deserialize<List<OrderLine>>(r.Items, EventJson.Options),
+            r.Amount, r.Currency, createdAt, createdAt, null, []);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Npgsql;
+using OrderStream.ApiGateway.Data;
+using OrderStream.ApiGateway.Validation;
+using OrderStream.Contracts;
+using OrderStream.Hosting.Caching;
+using OrderStream.Messaging;
+
+namespace OrderStream.ApiGateway.Http;
+
+public static class OrderEndpoints
+{
+    public const int MaxBodyBytes = 64 * 1024;
+    public const int MaxIdempotencyKeyLength = 128;
+    private const string RetryAfterSeconds = "1";
+
+    public static void MapOrderEndpoints(this WebApplication app)
+    {
+        app.MapPost("/orders", PlaceAsync);
+        app.MapGet("/orders/{id}", GetAsync);
+    }
+
+    private static async Task<IResult> PlaceAsync(HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, CancellationToken ct)
+    {
+        if (!request.HasJsonContentType())
+            return Results.Problem(statusCode: 415, title: "Content-Type must be application/json");
+        if (request.ContentLength > MaxBodyBytes)
+            return Results.Problem(statusCode: 413, title: $"Body larger than {MaxBodyBytes} bytes");
+
+        var key = request.Headers["Idempotency-Key"].ToString();
+        if (key.Length > MaxIdempotencyKeyLength)
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["Idempotency-Key"] = [$"must be at most {MaxIdempotencyKeyLength} characters"] });
+
+        var body = await ReadLimitedAsync(request.Body, MaxBodyBytes, ct);
+        if (body is null)
+            return Results.Problem(statusCode: 413, title: $"Body larger than {MaxBodyBytes} bytes");
+
+        JsonDocument json;
+        try { json = JsonDocument.Parse(body); }
+        catch (JsonException ex) { return Results.Problem(statusCode: 400, title: "Malformed JSON", detail: ex.Message); }
+
+        using (json)
+        {
+            var (order, errors) = OrderRequest.Validate(json.RootElement);
+            if (order is null) return Results.ValidationProblem(errors, title: "The order is invalid");
+
+            var (outcome, orderId) = await OrderStore.AcceptAsync(db, signal, order, key.Length > 0 ? key : null, ct);
+            return outcome == AcceptOutcome.KeyReusedWithDifferentBody
+                ? Results.Problem(statusCode: 422, title: "Idempotency-Key already used with a different request", detail: $"The key belongs to order {orderId}.")
+                : Results.Accepted($"/orders/{orderId}", new { orderId, status = OrderStatus.Pending });
+        }
+    }
+
+    /// <summary>
+    /// Read-through: Redis, then the materializer's view, then (for an order accepted a moment ago that
+    /// the materializer has not seen yet) the gateway's own record. Only settled views are cached here:
+    /// they never change, so the cache can never serve them stale.
+    /// </summary>
+    private static async Task<IResult> GetAsync(string id, HttpResponse response, OrderViewCache cache, MaterializerClient materializer, NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var orderId))
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["must be a UUID"] });
+
+        var view = await cache.GetAsync(orderId);
+        if (view is null)
+        {
+            view = await materializer.GetAsync(orderId, ct) ?? await OrderStore.GetPendingViewAsync(db, orderId, ct);
+            if (view is null) return Results.Problem(statusCode: 404, title: "Order not found");
+            if (view.IsSettled) await cache.SetAsync(view);
+        }
+
+        if (view.IsSettled) return Results.Ok(view);
+        response.Headers.RetryAfter = RetryAfterSeconds;
+        return Results.Json(view, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<byte[]?> ReadLimitedAsync(Stream body, int limit, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > limit) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

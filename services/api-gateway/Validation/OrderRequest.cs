@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using OrderStream.Contracts;
+
+namespace OrderStream.ApiGateway.Validation;
+
+/// <summary>A POST /orders body that passed validation. <see cref="Amount"/> is always the sum of the lines.</summary>
+public sealed record ValidOrder(string UserId, IReadOnlyList<OrderLine> Items, string Currency, decimal Amount)
+{
+    /// <summary>A fingerprint of the order's meaning (not its bytes), to tell an idempotent replay from a different request under the same key.</summary>
+    public byte[] Hash() => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this, EventJson.Options));
+}
+
+/// <summary>
+/// Validates the raw JSON of POST /orders field by field, so every problem is reported by name
+/// (<c>items[2].qty</c>) instead of failing on the first type mismatch.
+/// </summary>
+public static class OrderRequest
+{
+    public const int MaxItems = 100;
+    public const int MaxQty = 10_000;
+    public const decimal MaxPrice = 1_000_000m;
+
+    public static (ValidOrder? Order, Dictionary<string, string[]> Errors) Validate(JsonElement body)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Fail(string field, string message) => errors[field] = [message];
+
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            Fail("body", "must be a JSON object");
+            return (null, errors);
+        }
+
+        var userId = Text(body, "userId", 64, Fail);
+
+        var currency = body.TryGetProperty("currency", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : null;
+        if (currency is null || currency.Length != 3 || !currency.All(char.IsAsciiLetter)) Fail("currency", "must be a 3-letter currency code");
+
+        var lines = new List<OrderLine>();
+        if (!body.TryGetProperty("items", out var items) || items.ValueKind != JsonValueKind.Array)
+            Fail("items", "is required and must be an array");
+        else if (items.GetArrayLength() is 0 or > MaxItems)
+            Fail("items", $"must hold 1-{MaxItems} items");
+        else
+        {
+            var i = 0;
+            foreach (var item in items.EnumerateArray())
+            {
+                var at = $"items[{i++}]";
+                if (item.ValueKind != JsonValueKind.Object) { Fail(at, "must be an object"); continue; }
+                var sku = Text(item, "sku", 64, (f, m) => Fail($"{at}.{f}", m));
+                int qty = 0;
+                if (!item.TryGetProperty("qty", out var q) || q.ValueKind != JsonValueKind.Number || !q.TryGetInt32(out qty) || qty is < 1 or > MaxQty)
+                    Fail($"{at}.qty", $"must be an integer from 1 to {MaxQty}");
+                decimal price = 0;
+                if (!item.TryGetProperty("price", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetDecimal(out price) || price <= 0 || price > MaxPrice || decimal.Round(price, 2) != price)
+                    Fail($"{at}.price", $"must be a number above 0 and at most {MaxPrice} with at most 2 decimals");
+                if (sku is not null) lines.Add(new OrderLine(sku, qty, price));
+            }
+        }
+
+        var sum = lines.Sum(l => l.Qty * l.Price);
+        if (body.TryGetProperty("amount", out var a) && a.ValueKind != JsonValueKind.Null)
+        {
+            if (a.ValueKind != JsonValueKind.Number || !a.TryGetDecimal(out var amount)) Fail("amount", "must be a number");
+            else if (errors.Count == 0 && amount != sum) Fail("amount", $"must equal the sum of qty x price ({sum})");
+        }
+
+        return errors.Count > 0 ? (null, errors) : (new ValidOrder(userId!, lines, currency!.ToUpperInvariant(), sum), errors);
+    }
+
+    private static string? Text(JsonElement obj, string name, int maxLength, Action<string, string> fail)
+    {
+        if (obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s && s.Length <= maxLength && !string.IsNullOrWhiteSpace(s))
+            return s;
+        fail(name, $"must be a string of 1-{maxLength} characters");
+        return null;
+    }
+}

@@ -1,0 +1,108 @@
+using Dapper;
+using Npgsql;
+using OrderStream.Contracts;
+using OrderStream.Inventory.Domain;
+
+namespace OrderStream.Inventory.Data;
+
+/// <summary>Stock and reservations. Every change locks the SKU rows first, in SKU order, so concurrent orders never deadlock.</summary>
+public static class StockStore
+{
+    private const string LockSql = """
+        SELECT sku, available, reserved, sold FROM stock
+        WHERE sku = ANY(@Skus) ORDER BY sku FOR UPDATE
+        """;
+
+    public static async Task<Dictionary<string, StockLevel>> LockAsync(NpgsqlTransaction tx, IEnumerable<string> skus, CancellationToken ct)
+    {
+        var rows = await tx.Connection!.QueryAsync<StockLevel>(new CommandDefinition(LockSql, new { Skus = skus.ToArray() }, tx, cancellationToken: ct));
+        return rows.ToDictionary(r => r.Sku, StringComparer.Ordinal);
+    }
+
+    // "available >= qty" keeps the invariant in the database too: a short row would update nothing and fail the count check.
+    private const string ReserveSql = """
+        UPDATE stock SET available = stock.available - l.qty, reserved = stock.reserved + l.qty
+        FROM unnest(@Skus, @Qtys) AS l(sku, qty)
+        WHERE stock.sku = l.sku AND stock.available >= l.qty
+        """;
+
+    private const string InsertReservationsSql = """
+        INSERT INTO reservations (order_id, sku, qty, status)
+        SELECT @OrderId, l.sku, l.qty, 'RESERVED' FROM unnest(@Skus, @Qtys) AS l(sku, qty)
+        """;
+
+    public static async Task ReserveAsync(NpgsqlTransaction tx, Guid orderId, IReadOnlyList<SkuQuantity> lines, CancellationToken ct)
+    {
+        var args = new { OrderId = orderId, Skus = lines.Select(l => l.Sku).ToArray(), Qtys = lines.Select(l => l.Qty).ToArray() };
+        var updated = await tx.Connection!.ExecuteAsync(new CommandDefinition(ReserveSql, args, tx, cancellationToken: ct));
+        if (updated != lines.Count) throw new InvalidOperationException($"Reserving order {orderId} updated {updated} of {lines.Count} stock rows");
+        await tx.Connection!.ExecuteAsync(new CommandDefinition(InsertReservationsSql, args, tx, cancellationToken: ct));
+    }
+
+    private const string ReservedLinesSql = """
+        SELECT sku, qty FROM reservations WHERE order_id = @OrderId AND status = 'RESERVED' ORDER BY sku
+        """;
+
+    private const string CloseReservationSql = """
+        UPDATE reservations SET status = @Status, updated_at = now() WHERE order_id = @OrderId AND status = 'RESERVED'
+        """;
+
+    private const string SellSql = """
+        UPDATE stock SET reserved = stock.reserved - l.qty, sold = stock.sold + l.qty
+        FROM unnest(@Skus, @Qtys) AS l(sku, qty) WHERE stock.sku = l.sku
+        """;
+
+    private const string ReleaseSql = """
+        UPDATE stock SET reserved = stock.reserved - l.qty, available = stock.available + l.qty
+        FROM unnest(@Skus, @Qtys) AS l(sku, qty) WHERE stock.sku = l.sku
+        """;
+
+    /// <summary>Turns an order's open reservation into a sale; returns the lines sold (none if there was no open reservation).</summary>
+    public static Task<IReadOnlyList<SkuQuantity>> SellAsync(NpgsqlTransaction tx, Guid orderId, CancellationToken ct) =>
+        CloseAsync(tx, orderId, "SOLD", SellSql, ct);
+
+    /// <summary>Gives an order's open reservation back to stock; returns the lines released (none if there was no open reservation).</summary>
+    public static Task<IReadOnlyList<SkuQuantity>> ReleaseAsync(NpgsqlTransaction tx, Guid orderId, CancellationToken ct) =>
+        CloseAsync(tx, orderId, "RELEASED", ReleaseSql, ct);
+
+    private static async Task<IReadOnlyList<SkuQuantity>> CloseAsync(NpgsqlTransaction tx, Guid orderId, string status, string stockSql, CancellationToken ct)
+    {
+        var conn = tx.Connection!;
+        var lines = (await conn.QueryAsync<SkuQuantity>(new CommandDefinition(ReservedLinesSql, new { OrderId = orderId }, tx, cancellationToken: ct))).AsList();
+        if (lines.Count == 0) return lines;
+        await LockAsync(tx, lines.Select(l => l.Sku), ct);
+        var closed = await conn.ExecuteAsync(new CommandDefinition(CloseReservationSql, new { OrderId = orderId, Status = status }, tx, cancellationToken: ct));
+        if (closed != lines.Count) throw new InvalidOperationException($"Order {orderId}: closed {closed} of {lines.Count} reservation lines");
+        await conn.ExecuteAsync(new CommandDefinition(stockSql, new { Skus = lines.Select(l => l.Sku).ToArray(), Qtys = lines.Select(l => l.Qty).ToArray() }, tx, cancellationToken: ct));
+        return lines;
+    }
+
+    private const string ReceiveSql = """
+        INSERT INTO stock (sku, available, reserved, sold) VALUES (@Sku, @Quantity, 0, 0)
+        ON CONFLICT (sku) DO UPDATE SET available = stock.available + EXCLUDED.available;
+        INSERT INTO stock_receipts (sku, quantity) VALUES (@Sku, @Quantity);
+        """;
+
+    /// <summary>Puts <paramref name="quantity"/> units of new stock in (recorded as a receipt, so the invariant can be checked).</summary>
+    public static async Task ReceiveAsync(NpgsqlDataSource db, string sku, long quantity, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(ReceiveSql, new { Sku = sku, Quantity = quantity }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    private const string ListSql = """
+        SELECT s.sku, s.available, s.reserved, s.sold, COALESCE(r.received, 0)::bigint AS received
+        FROM stock s LEFT JOIN (SELECT sku, SUM(quantity) AS received FROM stock_receipts GROUP BY sku) r USING (sku)
+        WHERE @Sku::text IS NULL OR s.sku = @Sku ORDER BY s.sku
+        """;
+
+    public sealed record StockView(string Sku, long Available, long Reserved, long Sold, long Received);
+
+    public static async Task<IReadOnlyList<StockView>> ListAsync(NpgsqlDataSource db, string? sku, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<StockView>(new CommandDefinition(ListSql, new { Sku = sku }, cancellationToken: ct))).AsList();
+    }
+}

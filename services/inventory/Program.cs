@@ -1,0 +1,21 @@
+using OrderStream.Contracts;
+using OrderStream.Hosting;
+using OrderStream.Inventory.Handlers;
+using OrderStream.Inventory.Http;
+using OrderStream.Messaging;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.Services.AddHealthChecks().AddKafkaReadiness();
+
+builder.Services.AddEventConsumer()
+    .Subscribe<OrderCreatedV1, ReserveStock>()
+    .Subscribe<PaymentAuthorizedV1, CommitSale>()
+    .Subscribe<PaymentFailedV1, ReleaseStock>();
+
+var app = builder.Build();
+await app.UseServiceDefaultsAsync(typeof(Program).Assembly);
+app.MapInventoryEndpoints();
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,53 @@
+using OrderStream.Contracts;
+using OrderStream.Hosting.Caching;
+using OrderStream.Messaging;
+using OrderStream.OrderMaterializer.Data;
+using OrderStream.OrderMaterializer.Domain;
+
+namespace OrderStream.OrderMaterializer.Handlers;
+
+/// <summary>
+/// Folds every saga event into the order view: record the fact, derive the status, emit
+/// order.updated when it changes, and refresh the Redis entry after the commit.
+/// </summary>
+public sealed class OrderProjection(OrderViewCache cache) :
+    IEventHandler<OrderCreatedV1>,
+    IEventHandler<InventoryReservedV1>,
+    IEventHandler<InventoryFailedV1>,
+    IEventHandler<InventoryReleasedV1>,
+    IEventHandler<PaymentAuthorizedV1>,
+    IEventHandler<PaymentFailedV1>
+{
+    public Task HandleAsync(OrderCreatedV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { Created = true }, context, ct, created: evt);
+
+    public Task HandleAsync(InventoryReservedV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { Reserved = true }, context, ct);
+
+    public Task HandleAsync(InventoryFailedV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { InventoryFailure = evt.Reason }, context, ct);
+
+    public Task HandleAsync(InventoryReleasedV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { Released = true }, context, ct);
+
+    public Task HandleAsync(PaymentAuthorizedV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { PaymentAuthorized = true }, context, ct);
+
+    public Task HandleAsync(PaymentFailedV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { PaymentFailure = evt.Reason }, context, ct);
+
+    private async Task ApplyAsync(Guid orderId, Func<OrderFacts, OrderFacts> addFact, EventContext context, CancellationToken ct, OrderCreatedV1? created = null)
+    {
+        var current = await OrderViewStore.LockAsync(context.Transaction, orderId, ct);
+        if (created is not null) await OrderViewStore.SaveOrderAsync(context.Transaction, created, ct);
+        var facts = addFact(current.Facts);
+        var (status, reason) = OrderState.Next(current.Status, current.Reason, facts);
+        await OrderViewStore.SaveAsync(context.Transaction, orderId, status, reason, facts, context.Envelope, ct);
+
+        if (status != current.Status)
+            context.Publish(new OrderUpdatedV1(orderId, status, reason, DateTimeOffset.UtcNow));
+
+        var view = await OrderViewStore.GetAsync(context.Connection, context.Transaction, orderId, ct);
+        context.AfterCommit(_ => cache.SetAsync(view!));
+    }
+}

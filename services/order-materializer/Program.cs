@@ -1,0 +1,26 @@
+using OrderStream.Contracts;
+using OrderStream.Hosting;
+using OrderStream.Hosting.Caching;
+using OrderStream.Messaging;
+using OrderStream.OrderMaterializer.Handlers;
+using OrderStream.OrderMaterializer.Http;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.Services.AddHealthChecks().AddKafkaReadiness();
+builder.Services.AddOrderViewCache(builder.Configuration);
+
+builder.Services.AddEventConsumer()
+    .Subscribe<OrderCreatedV1, OrderProjection>()
+    .Subscribe<InventoryReservedV1, OrderProjection>()
+    .Subscribe<InventoryFailedV1, OrderProjection>()
+    .Subscribe<InventoryReleasedV1, OrderProjection>()
+    .Subscribe<PaymentAuthorizedV1, OrderProjection>()
+    .Subscribe<PaymentFailedV1, OrderProjection>();
+
+var app = builder.Build();
+await app.UseServiceDefaultsAsync(typeof(Program).Assembly);
+app.MapOrderViewEndpoints();
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography;
+
+namespace OrderStream.Payment.Domain;
+
+/// <summary>Simulated authorization settings, bound from <c>Payment</c> (<c>Payment__DeclineRate</c>, ...).</summary>
+public sealed class PaymentOptions
+{
+    public const string Section = "Payment";
+
+    /// <summary>Share of orders declined, 0..1. Chosen by a hash of the order id, so a redelivery decides the same way.</summary>
+    [Range(0.0, 1.0)] public double DeclineRate { get; set; }
+
+    /// <summary>Orders whose user id starts with this are always declined (a deterministic trigger for tests and demos). Empty disables it.</summary>
+    public string DeclineUserPrefix { get; set; } = "decline";
+}
+
+public static class PaymentDecision
+{
+    public static bool ShouldDecline(Guid orderId, string userId, PaymentOptions options)
+    {
+        if (options.DeclineUserPrefix.Length > 0 && userId.StartsWith(options.DeclineUserPrefix, StringComparison.Ordinal))
+            return true;
+        return options.DeclineRate > 0 && Bucket(orderId) < options.DeclineRate;
+    }
+
+    /// <summary>A uniform value in [0, 1) derived from the order id (v7 ids are time-ordered, so the raw bytes are not uniform).</summary>
+    public static double Bucket(Guid orderId)
+    {
+        Span<byte> id = stackalloc byte[16];
+        Span<byte> hash = stackalloc byte[32];
+        orderId.TryWriteBytes(id);
+        SHA256.HashData(id, hash);
+        return BitConverter.ToUInt32(hash) / (uint.MaxValue + 1.0);
+    }
+}

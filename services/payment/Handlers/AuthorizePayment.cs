@@ -1,0 +1,37 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using OrderStream.Contracts;
+using OrderStream.Messaging;
+using OrderStream.Payment.Domain;
+
+namespace OrderStream.Payment.Handlers;
+
+/// <summary>inventory.reserved → authorize or decline the order's amount → payment.authorized or payment.failed.</summary>
+public sealed class AuthorizePayment(IOptionsMonitor<PaymentOptions> options) : IEventHandler<InventoryReservedV1>
+{
+    private const string InsertSql = """
+        INSERT INTO payments (order_id, payment_id, status, amount, currency, reason)
+        VALUES (@OrderId, @PaymentId, @Status, @Amount, @Currency, @Reason)
+        ON CONFLICT (order_id) DO NOTHING
+        """;
+
+    public async Task HandleAsync(InventoryReservedV1 reserved, EventContext context, CancellationToken ct)
+    {
+        var declined = PaymentDecision.ShouldDecline(reserved.OrderId, reserved.UserId, options.CurrentValue);
+        var paymentId = Guid.CreateVersion7();
+        var inserted = await context.Connection.ExecuteAsync(new CommandDefinition(InsertSql, new
+        {
+            reserved.OrderId,
+            PaymentId = paymentId,
+            Status = declined ? "DECLINED" : "AUTHORIZED",
+            reserved.Amount,
+            reserved.Currency,
+            Reason = declined ? FailureReasons.PaymentDeclined : null,
+        }, context.Transaction, cancellationToken: ct));
+        // The order already has a payment decision (a second reservation event for it): decide nothing twice.
+        if (inserted == 0) return;
+
+        if (declined) context.Publish(new PaymentFailedV1(reserved.OrderId, paymentId, FailureReasons.PaymentDeclined));
+        else context.Publish(new PaymentAuthorizedV1(reserved.OrderId, paymentId, reserved.Amount, reserved.Currency));
+    }
+}

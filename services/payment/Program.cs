@@ -1,0 +1,19 @@
+using OrderStream.Contracts;
+using OrderStream.Hosting;
+using OrderStream.Messaging;
+using OrderStream.Payment.Domain;
+using OrderStream.Payment.Handlers;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.Services.AddHealthChecks().AddKafkaReadiness();
+builder.Services.AddOptions<PaymentOptions>().BindConfiguration(PaymentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+builder.Services.AddEventConsumer()
+    .Subscribe<InventoryReservedV1, AuthorizePayment>();
+
+var app = builder.Build();
+await app.UseServiceDefaultsAsync(typeof(Program).Assembly);
+app.Run();
+
+public partial class Program;

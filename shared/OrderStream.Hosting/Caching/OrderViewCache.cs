@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrderStream.Contracts;
+using StackExchange.Redis;
+
+namespace OrderStream.Hosting.Caching;
+
+/// <summary>
+/// The Redis entry per order (<see cref="OrderView.CacheKey"/>), written by the materializer after every
+/// change and read by the gateway. The cache is an optimisation only: when Redis is unreachable every
+/// call degrades to a miss / no-op and the caller reads the store instead.
+/// </summary>
+public sealed class OrderViewCache(ConnectionMultiplexer redis, ILogger<OrderViewCache> logger)
+{
+    // A settled view never changes, so it may live long; a pending one is short-lived so that a refresh
+    // lost to a Redis outage cannot keep a stale PENDING around for long.
+    private static readonly TimeSpan SettledTtl = TimeSpan.FromHours(1);
+    private static readonly TimeSpan PendingTtl = TimeSpan.FromSeconds(10);
+
+    public async Task<OrderView?> GetAsync(Guid orderId)
+    {
+        try
+        {
+            var value = await redis.GetDatabase().StringGetAsync(OrderView.CacheKey(orderId));
+            return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize<OrderView>((byte[])value!, EventJson.Options);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)
+        {
+            logger.LogWarning("Order cache read failed for {OrderId}: {Error}", orderId, ex.Message);
+            return null;
+        }
+    }
+
+    public async Task SetAsync(OrderView view)
+    {
+        try
+        {
+            await redis.GetDatabase().StringSetAsync(OrderView.CacheKey(view.OrderId),
+                JsonSerializer.SerializeToUtf8Bytes(view, EventJson.Options), view.IsSettled ? SettledTtl : PendingTtl);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Order cache write failed for {OrderId}: {Error}", view.OrderId, ex.Message);
+        }
+    }
+}
+
+public static class CachingServiceCollectionExtensions
+{
+    /// <summary>Redis (from <c>Redis__Configuration</c>) and the order view cache. Start-up never waits for Redis.</summary>
+    public static IServiceCollection AddOrderViewCache(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = ConfigurationOptions.Parse(configuration["Redis:Configuration"] ?? "127.0.0.1:6379");
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = 2_000;
+        options.SyncTimeout = 1_000;
+        services.AddSingleton(_ => ConnectionMultiplexer.Connect(options));
+        services.AddSingleton<OrderViewCache>();
+        return services;
+    }
+}
