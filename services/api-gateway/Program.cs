@@ -3,8 +3,7 @@ using OrderStream.Hosting;
 using OrderStream.Hosting.Caching;
 using OrderStream.Messaging;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+var builder = ServiceDefaults.CreateBuilder(args);
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOrderViewCache(builder.Configuration);
 builder.Services.AddOutbox();

@@ -4,8 +4,7 @@ using OrderStream.Inventory.Handlers;
 using OrderStream.Inventory.Http;
 using OrderStream.Messaging;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+var builder = ServiceDefaults.CreateBuilder(args);
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 
 builder.Services.AddEventConsumer()

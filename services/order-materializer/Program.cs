@@ -5,8 +5,7 @@ using OrderStream.Messaging;
 using OrderStream.OrderMaterializer.Handlers;
 using OrderStream.OrderMaterializer.Http;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+var builder = ServiceDefaults.CreateBuilder(args);
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOrderViewCache(builder.Configuration);
 

@@ -4,8 +4,7 @@ using OrderStream.Messaging;
 using OrderStream.Payment.Domain;
 using OrderStream.Payment.Handlers;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+var builder = ServiceDefaults.CreateBuilder(args);
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOptions<PaymentOptions>().BindConfiguration(PaymentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 

@@ -26,6 +26,14 @@ namespace OrderStream.Hosting;
 /// </summary>
 public static class ServiceDefaults
 {
+    /// <summary>
+    /// The service's builder with the defaults applied. The content root is the app's own directory, so
+    /// its appsettings.json is found whatever directory the process was started from.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args) =>
+        WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory })
+            .AddServiceDefaults();
+
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
@@ -63,7 +71,7 @@ public static class ServiceDefaults
             ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(Transient.IsTransient).Handle<System.Net.Sockets.SocketException>(),
             MaxRetryAttempts = 30,
             Delay = TimeSpan.FromSeconds(1),
-            OnRetry = a => { logger.LogWarning(a.Outcome.Exception, "Database not reachable yet; retrying migrations"); return default; },
+            OnRetry = a => { logger.LogWarning("Database not reachable yet ({Error}); retrying migrations", a.Outcome.Exception?.Message); return default; },
         }).Build();
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         await startup.ExecuteAsync(async ct => await Migrations.ApplyAsync(db, [typeof(OutboxRelay).Assembly, .. migrationAssemblies], logger, ct));

@@ -22,6 +22,17 @@ public static class Outbox
         SELECT * FROM unnest(@EventIds, @Topics, @Keys, @Types, @Payloads, @TraceParents, @TraceStates)
         """;
 
+    /// <summary>The wire form of an event: the JSON envelope around its payload.</summary>
+    public static byte[] Serialize(OutgoingEvent e, Guid eventId, Guid? causationId, DateTimeOffset occurredAt)
+    {
+        var (name, version) = EventType.Parse(e.Topic);
+        return JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            EventId = eventId, Type = name, Version = version, OccurredAt = occurredAt,
+            CorrelationId = e.OrderId.ToString(), CausationId = causationId, e.Payload,
+        }, EventJson.Options);
+    }
+
     /// <summary>Adds <paramref name="events"/> to the outbox in <paramref name="tx"/>; call <see cref="OutboxSignal.Notify"/> after commit.</summary>
     public static async Task WriteAsync(NpgsqlTransaction tx, IReadOnlyCollection<OutgoingEvent> events, Guid? causationId, CancellationToken ct)
     {
@@ -30,9 +41,8 @@ public static class Outbox
         var now = DateTimeOffset.UtcNow;
         var rows = events.Select(e =>
         {
-            var (name, version) = EventType.Parse(e.Topic);
-            var envelope = new { EventId = Guid.CreateVersion7(now), Type = name, Version = version, OccurredAt = now, CorrelationId = e.OrderId.ToString(), CausationId = causationId, e.Payload };
-            return (envelope.EventId, e.Topic, Key: e.OrderId.ToString(), Payload: JsonSerializer.SerializeToUtf8Bytes(envelope, EventJson.Options));
+            var eventId = Guid.CreateVersion7(now);
+            return (EventId: eventId, e.Topic, Key: e.OrderId.ToString(), Payload: Serialize(e, eventId, causationId, now));
         }).ToArray();
 
         // One round trip for all of a transaction's events (unnest of parallel arrays).

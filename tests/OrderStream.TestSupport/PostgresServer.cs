@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace OrderStream.TestSupport;
+
+/// <summary>
+/// A private PostgreSQL cluster, started once per test process on a free port and stopped when the
+/// process exits. Each test class asks it for fresh databases, each with its own login role, so tests
+/// never share residue. No fallback: if PostgreSQL cannot start, the tests fail with its log.
+/// </summary>
+public sealed class PostgresServer
+{
+    private const string Bin = "/usr/lib/postgresql/15/bin";
+    private static readonly Lazy<PostgresServer> Shared = new(() => new PostgresServer());
+    public static PostgresServer Instance => Shared.Value;
+
+    private readonly string _dir;
+    public int Port { get; }
+    private string AdminConnectionString => $"Host={_dir};Port={Port};Username=postgres;Database=postgres;Pooling=false";
+
+    private PostgresServer()
+    {
+        if (!File.Exists($"{Bin}/initdb")) throw new InvalidOperationException($"PostgreSQL 15 is not installed ({Bin}); run deploy/local/test.sh, which installs it.");
+        _dir = Directory.CreateTempSubdirectory("orderstream-pg-").FullName;
+        Port = Repo.FreePort();
+        if (IsRoot) Run("chown", "postgres", _dir);
+        RunPg("initdb", "-D", $"{_dir}/data", "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256");
+        RunPg("pg_ctl", "-D", $"{_dir}/data", "-l", $"{_dir}/postgres.log", "-w", "start",
+            "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { RunPg("pg_ctl", "-D", $"{_dir}/data", "-m", "immediate", "stop"); } catch (InvalidOperationException) { }
+            try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+        };
+    }
+
+    private static bool IsRoot => Environment.UserName == "root";
+
+    // PostgreSQL refuses to run as root; the Debian package's postgres account runs it then.
+    private void RunPg(string tool, params string[] args)
+    {
+        if (IsRoot) Run("runuser", ["-u", "postgres", "--", $"{Bin}/{tool}", .. args]);
+        else Run($"{Bin}/{tool}", args);
+    }
+
+    /// <summary>Creates a database owned by a new role that alone may connect to it; returns its connection string.</summary>
+    public string CreateDatabase(string prefix)
+    {
+        var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 63)].ToLowerInvariant();
+        var password = Guid.NewGuid().ToString("N");
+        using var conn = new NpgsqlConnection(AdminConnectionString);
+        conn.Open();
+        foreach (var sql in new[]
+                 {
+                     $"CREATE ROLE {name} LOGIN PASSWORD '{password}'",
+                     $"CREATE DATABASE {name} OWNER {name}",
+                     $"REVOKE ALL ON DATABASE {name} FROM PUBLIC",
+                 })
+            new NpgsqlCommand(sql, conn).ExecuteNonQuery();
+        return $"Host=127.0.0.1;Port={Port};Database={name};Username={name};Password={password}";
+    }
+
+    private void Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            var log = File.Exists($"{_dir}/postgres.log") ? File.ReadAllText($"{_dir}/postgres.log") : "";
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {stdout.Result}{stderr}\n{log}");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace OrderStream.TestSupport;
+
+/// <summary>One OrderStream service running as its own process, from its build output, configured only by environment variables.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<string> _output = new();
+    private Process? _process;
+
+    public string Name { get; }
+    public int Port { get; }
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
+    public IReadOnlyDictionary<string, string> Environment { get; }
+    private readonly string _dll;
+
+    public ServiceProcess(string name, string project, IReadOnlyDictionary<string, string> environment)
+    {
+        Name = name;
+        Port = Repo.FreePort();
+        Environment = environment;
+        _dll = Path.Combine(Repo.Root, "services", name, "bin", Repo.Configuration, "net10.0", project + ".dll");
+        if (!File.Exists(_dll)) throw new FileNotFoundException($"Build the solution first: {_dll} is missing");
+    }
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public async Task StartAsync(TimeSpan? timeout = null)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(_dll);
+        psi.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
+        psi.Environment["DOTNET_ENVIRONMENT"] = psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (k, v) in Environment) psi.Environment[k] = v;
+        Directory.CreateDirectory(Path.GetDirectoryName(LogFile)!);
+        File.AppendAllText(LogFile, $"== {Name} {_dll}\n");
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            await Eventually.True(async () =>
+            {
+                if (process.HasExited) throw new InvalidOperationException($"{Name} exited with {process.ExitCode}");
+                try { return (await http.GetAsync("/readyz")).IsSuccessStatusCode; }
+                catch (HttpRequestException) { return false; }
+            }, timeout ?? TimeSpan.FromSeconds(60), $"{Name} to be ready");
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException($"{Name} did not become ready (log: {LogFile}):\n{RecentOutput()}", ex);
+        }
+    }
+
+    /// <summary>SIGTERM: a graceful stop (the consumer leaves its group, offsets are committed).</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not { HasExited: false } p) return;
+        kill(p.Id, 15);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        try { await p.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { p.Kill(); await p.WaitForExitAsync(); }
+    }
+
+    /// <summary>SIGKILL: a crash, with no chance to commit or clean up.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is not { HasExited: false } p) return;
+        p.Kill();
+        await p.WaitForExitAsync();
+    }
+
+    public string RecentOutput() => string.Join('\n', _output.TakeLast(60));
+
+    /// <summary>Where the process's output is kept, for reading after a failed run.</summary>
+    public string LogFile { get; } = Path.Combine(Path.GetTempPath(), "orderstream-test-logs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}"[..24] + ".log");
+
+    private void Keep(string? line)
+    {
+        if (line is null) return;
+        lock (_output) File.AppendAllText(LogFile, line + "\n");
+        _output.Enqueue(line);
+        while (_output.Count > 500) _output.TryDequeue(out _);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+}
