@@ -21,6 +21,13 @@ public sealed class KafkaOptions
     [Range(1_000, 600_000)] public int MessageTimeoutMs { get; set; } = 30_000;
 
     [Range(3_000, 300_000)] public int SessionTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>
+    /// Start every assigned partition from its beginning instead of the committed offset, so the
+    /// consumer receives every retained event again (to rebuild a view, or to audit idempotency: the
+    /// inbox turns each already-applied event into a no-op). Applies on every assignment.
+    /// </summary>
+    public bool ReplayFromStart { get; set; }
 }
 
 /// <summary>Outbox relay settings, bound from the <c>Outbox</c> section.</summary>

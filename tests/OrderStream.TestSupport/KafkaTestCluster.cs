@@ -80,12 +80,11 @@ public sealed class KafkaTestCluster : IDisposable
         return ends.Sum(e => e.High - Math.Max(0, committed.Single(c => c.TopicPartition == e.Partition).Offset.Value));
     }
 
-    /// <summary>Moves <paramref name="group"/>'s committed offsets back to the start of each topic (the group must be inactive).</summary>
-    public void Rewind(string group, IEnumerable<string> topics)
+    /// <summary>How many messages <paramref name="topic"/> holds (its partitions' end offsets, summed).</summary>
+    public long MessageCount(string topic)
     {
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig { BootstrapServers = BootstrapServers, GroupId = group, EnableAutoCommit = false }).Build();
-        var partitions = topics.SelectMany(t => HighWatermarks(consumer, t)).Select(p => new TopicPartitionOffset(p.Partition, 0));
-        consumer.Commit(partitions);
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig { BootstrapServers = BootstrapServers, GroupId = "test-counter" }).Build();
+        return HighWatermarks(consumer, topic).Sum(h => h.High);
     }
 
     private List<(TopicPartition Partition, long High)> HighWatermarks(IConsumer<byte[]?, byte[]?> consumer, string topic) =>

@@ -27,15 +27,17 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    public async Task StartAsync(TimeSpan? timeout = null)
+    public async Task StartAsync(TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? overrides = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(_dll);
         psi.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
         psi.Environment["DOTNET_ENVIRONMENT"] = psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (k, v) in Environment) psi.Environment[k] = v;
+        foreach (var (k, v) in overrides ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         Directory.CreateDirectory(Path.GetDirectoryName(LogFile)!);
         File.AppendAllText(LogFile, $"== {Name} {_dll}\n");
+        _output.Clear();
         var process = Process.Start(psi)!;
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
@@ -77,6 +79,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         await p.WaitForExitAsync();
     }
 
+    /// <summary>How many lines of output since the last start contain <paramref name="text"/>.</summary>
+    public int CountOutput(string text) => _output.Count(l => l.Contains(text, StringComparison.Ordinal));
+
     public string RecentOutput() => string.Join('\n', _output.TakeLast(60));
 
     /// <summary>Where the process's output is kept, for reading after a failed run.</summary>
@@ -87,7 +92,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (line is null) return;
         lock (_output) File.AppendAllText(LogFile, line + "\n");
         _output.Enqueue(line);
-        while (_output.Count > 500) _output.TryDequeue(out _);
+        while (_output.Count > 20_000) _output.TryDequeue(out _);
     }
 
     public async ValueTask DisposeAsync()

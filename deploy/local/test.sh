@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test (unit, integration, system) on this machine, without Docker.
+# Installs what is missing (PostgreSQL 15, redis-server, librdkafka), builds, and runs `dotnet test`;
+# the test fixtures start a private PostgreSQL cluster, redis-server and embedded Kafka clusters on
+# free ports and stop them afterwards. Set ORDERSTREAM_TEST_KAFKA=host:port to use a real broker.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+source "$ROOT/deploy/local/lib.sh"
+ensure_packages
+cd "$ROOT"
+dotnet build OrderStream.sln -c Release -nologo -v quiet
+dotnet test OrderStream.sln -c Release --no-build -nologo "$@"

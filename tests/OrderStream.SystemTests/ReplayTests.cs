@@ -1,0 +1,81 @@
+using OrderStream.Contracts;
+using OrderStream.TestSupport;
+using Xunit.Abstractions;
+
+namespace OrderStream.SystemTests;
+
+public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) : IClassFixture<DecliningStack>
+{
+    private static readonly Dictionary<string, (string Db, string[] Topics)> Consumers = new()
+    {
+        ["inventory"] = ("inventory", [Topics.OrderCreated, Topics.PaymentAuthorized, Topics.PaymentFailed]),
+        ["payment"] = ("payment", [Topics.InventoryReserved]),
+        ["order-materializer"] = ("materializer", [Topics.OrderCreated, Topics.InventoryReserved, Topics.InventoryFailed, Topics.InventoryReleased, Topics.PaymentAuthorized, Topics.PaymentFailed]),
+    };
+
+    [Fact]
+    public async Task Receiving_every_event_of_a_finished_run_again_changes_nothing()
+    {
+        foreach (var sku in new[] { "R-1", "R-2", "R-3" }) await stack.SeedAsync(sku, 40);
+        var random = new Random(7);
+        var ids = await Orders.ForAllAsync(Enumerable.Range(0, 150), 16, i =>
+            stack.PlaceAsync(Orders.Body($"replay-{i}", ($"R-{random.Next(1, 4)}", random.Next(1, 3), 4.00m))));
+        await Orders.ForAllAsync(ids, 16, id => stack.WaitSettledAsync(id));
+        await WaitQuietAsync();
+        var before = await SnapshotAsync();
+
+        // The same consumer groups, restarted to read every partition from its beginning.
+        var replaying = new Dictionary<string, string>
+        {
+            ["Kafka__ReplayFromStart"] = "true",
+            ["Logging__LogLevel__OrderStream.Messaging.EventConsumer"] = "Debug",
+        };
+        var services = new[] { stack.Inventory, stack.Payment, stack.Materializer };
+        await Task.WhenAll(services.Select(s => s.StopAsync()));
+        foreach (var s in services) await s.StartAsync(overrides: replaying);
+
+        // Positive proof that every event came round again: each consumer skips all of its topics' messages as duplicates.
+        foreach (var s in services)
+        {
+            var expected = Consumers[s.Name].Topics.Sum(stack.Kafka.MessageCount);
+            output.WriteLine($"{s.Name}: {expected} messages to receive again");
+            await Eventually.True(() => Task.FromResult(s.CountOutput("Duplicate event") >= expected), TimeSpan.FromSeconds(90),
+                $"{s.Name} to receive all {expected} messages again");
+        }
+        await WaitQuietAsync();
+
+        var after = await SnapshotAsync();
+        Assert.Equal(before, after);
+    }
+
+    /// <summary>Quiet: every consumer has caught up with every topic and every outbox is drained.</summary>
+    private async Task WaitQuietAsync()
+    {
+        await Eventually.True(async () =>
+        {
+            foreach (var (group, (db, topics)) in Consumers)
+            {
+                if (topics.Any(t => stack.Kafka.Lag(group, t) > 0)) return false;
+                if (await stack.QueryOneAsync<long>(db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") > 0) return false;
+            }
+            return await stack.QueryOneAsync<long>("gateway", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0;
+        }, TimeSpan.FromSeconds(90), "every consumer to catch up and every outbox to drain");
+    }
+
+    private async Task<string> SnapshotAsync()
+    {
+        var parts = new List<string>();
+        async Task Add(string db, string sql) => parts.Add($"{db}: {sql}\n" + string.Join('\n', await stack.QueryAsync<string>(db, sql)));
+        await Add("inventory", "SELECT concat_ws('|', sku, available, reserved, sold) FROM stock ORDER BY sku");
+        await Add("inventory", "SELECT concat_ws('|', order_id, sku, qty, status, updated_at) FROM reservations ORDER BY order_id, sku");
+        await Add("payment", "SELECT concat_ws('|', order_id, payment_id, status, amount, reason) FROM payments ORDER BY order_id");
+        await Add("materializer", "SELECT concat_ws('|', order_id, status, reason, updated_at, settled_at) FROM order_view ORDER BY order_id");
+        await Add("materializer", "SELECT concat_ws('|', order_id, event_id) FROM order_timeline ORDER BY order_id, event_id");
+        foreach (var db in new[] { "gateway", "inventory", "payment", "materializer" })
+        {
+            await Add(db, "SELECT concat_ws('|', count(*), max(id)) FROM outbox");
+            if (db != "gateway") await Add(db, "SELECT count(*)::text FROM inbox");
+        }
+        return string.Join("\n\n", parts);
+    }
+}
