@@ -56,7 +56,8 @@ public static class OrderRequest
                 decimal price = 0;
                 if (!item.TryGetProperty("price", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetDecimal(out price) || price <= 0 || price > MaxPrice || decimal.Round(price, 2) != price)
                     Fail($"{at}.price", $"must be a number above 0 and at most {MaxPrice} with at most 2 decimals");
-                if (sku is not null) lines.Add(new OrderLine(sku, qty, price));
+                // A fixed scale, so 1.5 and 1.50 are the same price everywhere (hash, events, storage).
+                if (sku is not null) lines.Add(new OrderLine(sku, qty, decimal.Round(price, 2) + 0.00m));
             }
         }
 
