@@ -110,6 +110,8 @@ public sealed partial class EventConsumer : BackgroundService
             EnableAutoCommit = true,
             // Offsets are stored by hand after the database commit; auto-commit only sends what was stored.
             EnableAutoOffsetStore = false,
+            // Stored offsets reach the broker within a second, so a crash re-delivers at most about a second of (harmless) duplicates.
+            AutoCommitIntervalMs = 1_000,
             SessionTimeoutMs = _options.SessionTimeoutMs,
             FetchWaitMaxMs = _options.FetchWaitMaxMs,
         };

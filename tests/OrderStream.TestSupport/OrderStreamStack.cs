@@ -32,11 +32,10 @@ public class OrderStreamStack : IAsyncLifetime
         foreach (var db in new[] { "gateway", "inventory", "payment", "materializer" })
             Databases[db] = PostgresServer.Instance.CreateDatabase(db);
 
-        Inventory = Service("inventory", "OrderStream.Inventory", "inventory");
-        Payment = Service("payment", "OrderStream.Payment", "payment");
-        Materializer = Service("order-materializer", "OrderStream.OrderMaterializer", "materializer",
-            ("Redis__Configuration", Redis.Configuration));
-        Gateway = Service("api-gateway", "OrderStream.ApiGateway", "gateway",
+        Inventory = Service("inventory", "inventory");
+        Payment = Service("payment", "payment");
+        Materializer = Service("order-materializer", "materializer", ("Redis__Configuration", Redis.Configuration));
+        Gateway = Service("api-gateway", "gateway",
             ("Redis__Configuration", Redis.Configuration),
             ("Services__Inventory", Inventory.BaseAddress.ToString()),
             ("Services__Materializer", Materializer.BaseAddress.ToString()));
@@ -44,21 +43,9 @@ public class OrderStreamStack : IAsyncLifetime
         Http = new HttpClient { BaseAddress = Gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    private ServiceProcess Service(string name, string project, string db, params (string Key, string Value)[] settings)
-    {
-        var env = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Db"] = Databases[db],
-            ["Kafka__BootstrapServers"] = Kafka.BootstrapServers,
-            ["Kafka__FetchWaitMaxMs"] = "5",
-            ["Logging__LogLevel__Default"] = "Information",
-            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
-            ["Logging__LogLevel__System.Net.Http"] = "Warning",
-        };
-        foreach (var (k, v) in settings) env[k] = v;
-        foreach (var (k, v) in ExtraSettings(name)) env[k] = v;
-        return new ServiceProcess(name, project, env);
-    }
+    private ServiceProcess Service(string name, string db, params (string Key, string Value)[] settings) =>
+        ServiceProcess.Create(name, Databases[db], Kafka.BootstrapServers,
+            settings.Select(s => KeyValuePair.Create(s.Key, s.Value)).Concat(ExtraSettings(name)));
 
     public async Task SeedAsync(string sku, long quantity)
     {

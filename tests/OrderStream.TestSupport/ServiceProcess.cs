@@ -16,7 +16,31 @@ public sealed class ServiceProcess : IAsyncDisposable
     public IReadOnlyDictionary<string, string> Environment { get; }
     private readonly string _dll;
 
-    public ServiceProcess(string name, string project, IReadOnlyDictionary<string, string> environment)
+    private static readonly Dictionary<string, string> Projects = new()
+    {
+        ["api-gateway"] = "OrderStream.ApiGateway",
+        ["inventory"] = "OrderStream.Inventory",
+        ["payment"] = "OrderStream.Payment",
+        ["order-materializer"] = "OrderStream.OrderMaterializer",
+    };
+
+    /// <summary>A service (by its directory name under services/) wired to a database and a Kafka cluster, plus any extra settings.</summary>
+    public static ServiceProcess Create(string name, string connectionString, string kafkaBootstrap, IEnumerable<KeyValuePair<string, string>>? settings = null)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Db"] = connectionString,
+            ["Kafka__BootstrapServers"] = kafkaBootstrap,
+            ["Kafka__FetchWaitMaxMs"] = "5",
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+            ["Logging__LogLevel__System.Net.Http"] = "Warning",
+        };
+        foreach (var (k, v) in settings ?? []) env[k] = v;
+        return new ServiceProcess(name, Projects[name], env);
+    }
+
+    private ServiceProcess(string name, string project, IReadOnlyDictionary<string, string> environment)
     {
         Name = name;
         Port = Repo.FreePort();

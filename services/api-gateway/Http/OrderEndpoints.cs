@@ -56,7 +56,7 @@ public static class OrderEndpoints
     /// the materializer has not seen yet) the gateway's own record. Only settled views are cached here:
     /// they never change, so the cache can never serve them stale.
     /// </summary>
-    private static async Task<IResult> GetAsync(string id, HttpResponse response, OrderViewCache cache, MaterializerClient materializer, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string id, HttpResponse response, OrderViewCache cache, MaterializerClient materializer, NpgsqlDataSource db, ILogger<MaterializerClient> logger, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var orderId))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["must be a UUID"] });
@@ -64,7 +64,7 @@ public static class OrderEndpoints
         var view = await cache.GetAsync(orderId);
         if (view is null)
         {
-            view = await materializer.GetAsync(orderId, ct) ?? await OrderStore.GetPendingViewAsync(db, orderId, ct);
+            view = await ReadViewAsync(materializer, logger, orderId, ct) ?? await OrderStore.GetPendingViewAsync(db, orderId, ct);
             if (view is null) return Results.Problem(statusCode: 404, title: "Order not found");
             if (view.IsSettled) await cache.SetAsync(view);
         }
@@ -72,6 +72,18 @@ public static class OrderEndpoints
         if (view.IsSettled) return Results.Ok(view);
         response.Headers.RetryAfter = RetryAfterSeconds;
         return Results.Json(view, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    // The gateway accepted every order, so its own record says whether one exists; while the
+    // materializer cannot be asked, an accepted order is answered as not settled yet (202) rather than 503.
+    private static async Task<OrderView?> ReadViewAsync(MaterializerClient materializer, ILogger logger, Guid orderId, CancellationToken ct)
+    {
+        try { return await materializer.GetAsync(orderId, ct); }
+        catch (HttpRequestException ex)
+        {
+            logger.LogWarning("Order view unavailable for {OrderId}: {Error}", orderId, ex.Message);
+            return null;
+        }
     }
 
     private static async Task<byte[]?> ReadLimitedAsync(Stream body, int limit, CancellationToken ct)

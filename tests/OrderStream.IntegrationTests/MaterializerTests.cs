@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using OrderStream.Contracts;
+using OrderStream.TestSupport;
+using StackExchange.Redis;
+
+namespace OrderStream.IntegrationTests;
+
+public sealed class MaterializerFixture : ServiceFixture
+{
+    protected override string Name => "order-materializer";
+}
+
+public sealed class MaterializerTests(MaterializerFixture materializer) : IClassFixture<MaterializerFixture>
+{
+    private static readonly OrderLine[] Lines = [new("M-1", 1, 3.00m)];
+
+    private async Task<OrderView?> ViewAsync(Guid orderId)
+    {
+        var response = await materializer.Http.GetAsync($"/orders/{orderId}");
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await response.Content.ReadFromJsonAsync<OrderView>(EventJson.Options);
+    }
+
+    /// <summary>Produces one event and waits until the materializer has applied it, so the next one really arrives after it.</summary>
+    private async Task<OrderView> ApplyAsync<TEvent>(TEvent evt) where TEvent : IEvent
+    {
+        var eventId = Guid.CreateVersion7();
+        await materializer.Kafka.ProduceEventAsync(evt, eventId);
+        return await Eventually.Get(async () => await ViewAsync(evt.OrderId) is { } v && v.Timeline.Any(t => t.EventId == eventId) ? v : null,
+            TimeSpan.FromSeconds(10), $"{TEvent.Topic} to be applied");
+    }
+
+    [Fact]
+    public async Task Events_arriving_in_the_worst_order_converge_to_the_confirmed_order()
+    {
+        var id = Guid.CreateVersion7();
+        Assert.Equal(OrderStatus.Pending, (await ApplyAsync(new PaymentAuthorizedV1(id, Guid.CreateVersion7(), 3.00m, "EUR"))).Status);
+        Assert.Equal(OrderStatus.Pending, (await ApplyAsync(new InventoryReservedV1(id, "u", Lines, 3.00m, "EUR"))).Status);
+        var view = await ApplyAsync(new OrderCreatedV1(id, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
+
+        Assert.Equal((OrderStatus.Confirmed, (string?)null, 3.00m, "u"), (view.Status, view.Reason, view.Amount, view.UserId));
+        Assert.Equal(Lines, view.Items!);
+        Assert.Equal(3, view.Timeline.Count);
+        var updates = await materializer.WaitForEventsAsync(Topics.OrderUpdated, id);
+        Assert.Equal(OrderStatus.Confirmed, Assert.Single(updates).Payload.Deserialize<OrderUpdatedV1>(EventJson.Options)!.Status);
+    }
+
+    [Fact]
+    public async Task A_declined_order_fails_whatever_order_its_events_come_in_and_never_moves_back()
+    {
+        var id = Guid.CreateVersion7();
+        await ApplyAsync(new InventoryReleasedV1(id, [new SkuQuantity("M-1", 1)], FailureReasons.PaymentDeclined));
+        await ApplyAsync(new OrderCreatedV1(id, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
+        var failed = await ApplyAsync(new PaymentFailedV1(id, Guid.CreateVersion7(), FailureReasons.PaymentDeclined));
+        Assert.Equal((OrderStatus.Failed, FailureReasons.PaymentDeclined), (failed.Status, failed.Reason));
+
+        // A late, contradicting event is recorded in the timeline but cannot move a settled order.
+        var after = await ApplyAsync(new PaymentAuthorizedV1(id, Guid.CreateVersion7(), 3.00m, "EUR"));
+        Assert.Equal((OrderStatus.Failed, FailureReasons.PaymentDeclined, failed.SettledAt), (after.Status, after.Reason, after.SettledAt));
+    }
+
+    [Fact]
+    public async Task The_redis_entry_follows_every_change()
+    {
+        using var redis = await ConnectionMultiplexer.ConnectAsync(materializer.Redis.Configuration);
+        var id = Guid.CreateVersion7();
+        OrderView? Cached() => redis.GetDatabase().StringGet(OrderView.CacheKey(id)) is { IsNullOrEmpty: false } v
+            ? JsonSerializer.Deserialize<OrderView>((byte[])v!, EventJson.Options) : null;
+
+        await ApplyAsync(new OrderCreatedV1(id, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
+        await Eventually.True(() => Task.FromResult(Cached()?.Status == OrderStatus.Pending), TimeSpan.FromSeconds(5), "the pending view in Redis");
+        await ApplyAsync(new InventoryFailedV1(id, FailureReasons.OutOfStock, "M-1"));
+        var cached = await Eventually.Get(() => Task.FromResult(Cached() is { Status: OrderStatus.Failed } c ? c : null), TimeSpan.FromSeconds(5), "the failed view in Redis");
+        Assert.Equal(FailureReasons.OutOfStock, cached.Reason);
+        Assert.Equal(2, cached.Timeline.Count);
+    }
+}

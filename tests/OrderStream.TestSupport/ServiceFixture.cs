@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using OrderStream.Contracts;
+using Xunit;
+
+namespace OrderStream.TestSupport;
+
+/// <summary>
+/// One service as its own process, with its own database and Kafka cluster, for integration tests
+/// that feed it events through Kafka and check its database and the events it emits.
+/// </summary>
+public abstract class ServiceFixture : IAsyncLifetime
+{
+    public KafkaTestCluster Kafka { get; } = new();
+    public RedisServer Redis { get; } = new();
+    public string ConnectionString { get; private set; } = "";
+    public ServiceProcess Service { get; private set; } = null!;
+    public HttpClient Http { get; private set; } = null!;
+
+    protected abstract string Name { get; }
+    protected virtual IEnumerable<KeyValuePair<string, string>> Settings => [];
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = PostgresServer.Instance.CreateDatabase(Name.Replace("-", ""));
+        Service = ServiceProcess.Create(Name, ConnectionString, Kafka.BootstrapServers,
+            Settings.Append(KeyValuePair.Create("Redis__Configuration", Redis.Configuration)));
+        await Service.StartAsync();
+        Http = new HttpClient { BaseAddress = Service.BaseAddress };
+    }
+
+    public async Task<T> QueryOneAsync<T>(string sql, object? args = null)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        return await conn.QuerySingleAsync<T>(sql, args);
+    }
+
+    /// <summary>The envelopes on <paramref name="topic"/> for one order, in partition order.</summary>
+    public List<Envelope> EventsOf(string topic, Guid orderId) =>
+        Kafka.ReadAll(topic)
+            .Where(m => m.Message.Key is { } key && System.Text.Encoding.UTF8.GetString(key) == orderId.ToString())
+            .OrderBy(m => m.Offset.Value)
+            .Select(m => JsonSerializer.Deserialize<Envelope>(m.Message.Value, EventJson.Options)!)
+            .ToList();
+
+    /// <summary>Waits until <paramref name="count"/> events of the order are on the topic, then returns them.</summary>
+    public Task<List<Envelope>> WaitForEventsAsync(string topic, Guid orderId, int count = 1) =>
+        Eventually.Get(() => Task.FromResult(EventsOf(topic, orderId) is { } e && e.Count >= count ? e : null),
+            TimeSpan.FromSeconds(20), $"{count} {topic} event(s) for {orderId}");
+
+    /// <summary>Waits until the service's consumer group has committed past every message of <paramref name="topics"/>.</summary>
+    public Task WaitCaughtUpAsync(string group, params string[] topics) =>
+        Eventually.True(() => Task.FromResult(topics.All(t => Kafka.Lag(group, t) == 0)), TimeSpan.FromSeconds(30), $"{group} to catch up");
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        if (Service is not null) await Service.DisposeAsync();
+        Redis.Dispose();
+        Kafka.Dispose();
+    }
+}
