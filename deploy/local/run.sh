@@ -75,11 +75,8 @@ up() {
   declare -A CS
   for svc in gateway inventory payment materializer; do
     local password; password=$(openssl rand -hex 16)
-    as_pg "$PGBIN/psql" -q -h "$STATE/pgrun" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 <<SQL
-CREATE ROLE $svc LOGIN PASSWORD '$password';
-CREATE DATABASE $svc OWNER $svc;
-REVOKE ALL ON DATABASE $svc FROM PUBLIC;
-SQL
+    as_pg "$PGBIN/psql" -q -h "$STATE/pgrun" -p "$PG_PORT" -U postgres -d postgres \
+      -v name="$svc" -v password="$password" -f "$ROOT/deploy/postgres/service-database.sql" >/dev/null
     CS[$svc]="Host=127.0.0.1;Port=$PG_PORT;Database=$svc;Username=$svc;Password=$password"
   done
 

@@ -44,9 +44,10 @@ public sealed class GatewayApiTests(OrderStreamStack stack) : IClassFixture<Orde
     {
         await stack.SeedAsync("G-2", 5);
         await stack.Inventory.StopAsync();
+        Guid id;
         try
         {
-            var id = await stack.PlaceAsync(Orders.Body("dave", ("G-2", 1, 1.50m)));
+            id = await stack.PlaceAsync(Orders.Body("dave", ("G-2", 1, 1.50m)));
             var response = await stack.Http.GetAsync($"/orders/{id}");
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
@@ -57,6 +58,8 @@ public sealed class GatewayApiTests(OrderStreamStack stack) : IClassFixture<Orde
         {
             await stack.Inventory.StartAsync();
         }
+        // Inventory picks up where its group left off, and the order settles.
+        Assert.Equal(OrderStatus.Confirmed, (await stack.WaitSettledAsync(id)).Status);
     }
 
     [Fact]

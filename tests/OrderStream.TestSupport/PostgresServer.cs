@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Npgsql;
 
 namespace OrderStream.TestSupport;
 
@@ -16,7 +15,6 @@ public sealed class PostgresServer
 
     private readonly string _dir;
     public int Port { get; }
-    private string AdminConnectionString => $"Host={_dir};Port={Port};Username=postgres;Database=postgres;Pooling=false";
 
     private PostgresServer()
     {
@@ -48,15 +46,9 @@ public sealed class PostgresServer
     {
         var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 63)].ToLowerInvariant();
         var password = Guid.NewGuid().ToString("N");
-        using var conn = new NpgsqlConnection(AdminConnectionString);
-        conn.Open();
-        foreach (var sql in new[]
-                 {
-                     $"CREATE ROLE {name} LOGIN PASSWORD '{password}'",
-                     $"CREATE DATABASE {name} OWNER {name}",
-                     $"REVOKE ALL ON DATABASE {name} FROM PUBLIC",
-                 })
-            new NpgsqlCommand(sql, conn).ExecuteNonQuery();
+        // The same script the local runner and docker-compose use, so tests run with the production privileges.
+        RunPg("psql", "-q", "-h", _dir, "-p", Port.ToString(), "-U", "postgres", "-d", "postgres",
+            "-v", $"name={name}", "-v", $"password={password}", "-f", Path.Combine(Repo.Root, "deploy", "postgres", "service-database.sql"));
         return $"Host=127.0.0.1;Port={Port};Database={name};Username={name};Password={password}";
     }
 
