@@ -135,7 +135,8 @@ INFO
 
 case "${1:-up}" in
   up)
-    trap 'echo; echo "Stopping ..."; stop_stack; exit 0' INT TERM
+    # Stop first and print after: with stdout piped (run.sh | tee), Ctrl+C may already have closed the pipe.
+    trap 'trap "" PIPE; stop_stack; echo "Stopped." 2>/dev/null || true; exit 0' INT TERM HUP
     up
     echo "Press Ctrl+C to stop."
     while sleep 1; do
