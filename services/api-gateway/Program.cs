@@ -3,7 +3,7 @@ using OrderStream.Hosting;
 using OrderStream.Hosting.Caching;
 using OrderStream.Messaging;
 
-var builder = ServiceDefaults.CreateBuilder(args);
+var builder = ServiceDefaults.CreateBuilder(args, "api-gateway");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOrderViewCache(builder.Configuration);
 builder.Services.AddOutbox();

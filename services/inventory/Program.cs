@@ -4,7 +4,7 @@ using OrderStream.Inventory.Handlers;
 using OrderStream.Inventory.Http;
 using OrderStream.Messaging;
 
-var builder = ServiceDefaults.CreateBuilder(args);
+var builder = ServiceDefaults.CreateBuilder(args, "inventory");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 
 builder.Services.AddEventConsumer()

@@ -5,7 +5,7 @@ using OrderStream.Messaging;
 using OrderStream.OrderMaterializer.Handlers;
 using OrderStream.OrderMaterializer.Http;
 
-var builder = ServiceDefaults.CreateBuilder(args);
+var builder = ServiceDefaults.CreateBuilder(args, "order-materializer");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOrderViewCache(builder.Configuration);
 

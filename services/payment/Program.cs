@@ -4,7 +4,7 @@ using OrderStream.Messaging;
 using OrderStream.Payment.Domain;
 using OrderStream.Payment.Handlers;
 
-var builder = ServiceDefaults.CreateBuilder(args);
+var builder = ServiceDefaults.CreateBuilder(args, "payment");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOptions<PaymentOptions>().BindConfiguration(PaymentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 

@@ -10,9 +10,6 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using OpenTelemetry;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 using OrderStream.Messaging;
 using Polly;
 using Polly.Retry;
@@ -30,8 +27,10 @@ public static class ServiceDefaults
     /// The service's builder with the defaults applied. The content root is the app's own directory, so
     /// its appsettings.json is found whatever directory the process was started from.
     /// </summary>
-    public static WebApplicationBuilder CreateBuilder(string[] args) =>
-        WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory })
+    /// <param name="args">The command line.</param>
+    /// <param name="serviceName">The service's name: its default consumer group and OpenTelemetry service name.</param>
+    public static WebApplicationBuilder CreateBuilder(string[] args, string serviceName) =>
+        WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = serviceName, ContentRootPath = AppContext.BaseDirectory })
             .AddServiceDefaults();
 
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
@@ -48,13 +47,18 @@ public static class ServiceDefaults
         var connectionString = builder.Configuration.GetConnectionString("Db");
         if (string.IsNullOrWhiteSpace(connectionString))
             throw new InvalidOperationException("ConnectionStrings__Db is not set: every service needs its own PostgreSQL database.");
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = builder.Environment.ApplicationName }.Build());
+        builder.Services.AddSingleton(_ =>
+        {
+            var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = builder.Environment.ApplicationName };
+            Telemetry.ConfigureNpgsqlTracing(dataSource);
+            return dataSource.Build();
+        });
 
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
-        AddTracing(builder);
+        Telemetry.Add(builder);
         return builder;
     }
 
@@ -76,6 +80,7 @@ public static class ServiceDefaults
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         await startup.ExecuteAsync(async ct => await Migrations.ApplyAsync(db, [typeof(OutboxRelay).Assembly, .. migrationAssemblies], logger, ct));
 
+        app.Use(Telemetry.EnrichServerSpan);
         // A dependency that is down is a 503 the client may retry, not a 500.
         app.Use(async (context, next) =>
         {
@@ -100,27 +105,6 @@ public static class ServiceDefaults
         HttpRequestException or TaskCanceledException => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
-
-    private static void AddTracing(WebApplicationBuilder builder)
-    {
-        // OpenTelemetry.Extensions.Hosting is not available here, so the provider is built by hand and
-        // disposed with the container. No OTLP endpoint configured → no provider, no export, no errors.
-        var endpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (string.IsNullOrWhiteSpace(endpoint)) return;
-        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
-        builder.Services.AddSingleton(_ => Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(ResourceBuilder.CreateDefault().AddService(serviceName))
-            .AddSource(MessagingTelemetry.SourceName, "Microsoft.AspNetCore", "System.Net.Http", "Npgsql")
-            .AddOtlpExporter()
-            .Build());
-        builder.Services.AddHostedService<TracerProviderActivator>();
-    }
-
-    private sealed class TracerProviderActivator(TracerProvider provider) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) { _ = provider; return Task.CompletedTask; }
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }
 
 internal sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck

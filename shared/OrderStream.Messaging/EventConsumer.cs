@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -42,6 +43,24 @@ public sealed partial class EventConsumer : BackgroundService
         (_services, _db, _producer, _signal, _subscriptions, _options, _logger) = (services, db, producer, signal, subscriptions, options.Value, logger);
         _group = _options.GroupId ?? env.ApplicationName;
         _pipeline = Transient.MessagePipeline((ex, attempt, delay) => LogRetry(ex, attempt, delay.TotalMilliseconds));
+        MessagingTelemetry.Meter.CreateObservableGauge("orderstream.consumer.lag", () => _lag.Select(l =>
+                new Measurement<long>(l.Value, new("messaging.destination.name", l.Key), new("messaging.consumer.group.name", _group))),
+            "{message}", "Messages behind the end of each topic, summed over this consumer's partitions");
+    }
+
+    private volatile IReadOnlyDictionary<string, long> _lag = new Dictionary<string, long>();
+    private long _lagMeasuredAt;
+
+    // Watermarks come from the consumer's last fetch responses (no broker round trip), so this is cheap.
+    private void MeasureLag(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (Environment.TickCount64 - _lagMeasuredAt < 5_000) return;
+        _lagMeasuredAt = Environment.TickCount64;
+        _lag = consumer.Assignment
+            .Select(tp => (tp.Topic, High: consumer.GetWatermarkOffsets(tp).High.Value, Position: consumer.Position(tp).Value))
+            .Where(p => p.High >= 0 && p.Position >= 0)
+            .GroupBy(p => p.Topic)
+            .ToDictionary(g => g.Key, g => g.Sum(p => Math.Max(0, p.High - p.Position)));
     }
 
     /// <summary>The consumer group, which is also this consumer's name in the inbox.</summary>
@@ -64,7 +83,7 @@ public sealed partial class EventConsumer : BackgroundService
                 ConsumeResult<byte[]?, byte[]?>? message;
                 try
                 {
-                    message = consumer.Consume(ct);
+                    message = consumer.Consume(TimeSpan.FromSeconds(1));
                     consumeErrors = 0;
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
@@ -75,6 +94,7 @@ public sealed partial class EventConsumer : BackgroundService
                     ct.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(5_000, 50 * Math.Pow(2, Math.Min(consumeErrors, 10)))));
                     continue;
                 }
+                MeasureLag(consumer);
                 if (message is null || message.IsPartitionEOF) continue;
 
                 ProcessAsync(message, ct).GetAwaiter().GetResult();
@@ -219,6 +239,7 @@ public sealed partial class EventConsumer : BackgroundService
             try { await _producer.Current.ProduceAsync(Topics.DeadLetter(message.Topic), deadLetter, token); }
             catch (Exception ex) { _producer.ReplaceIfFatal(ex); throw; }
         }, ct);
+        MessagingTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", message.Topic), new KeyValuePair<string, object?>("messaging.consumer.group.name", _group));
         LogDeadLettered(error, message.Topic, message.Partition.Value, message.Offset.Value);
     }
 

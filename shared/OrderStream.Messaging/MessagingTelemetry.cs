@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text;
 using Confluent.Kafka;
 
@@ -12,6 +13,12 @@ public static class MessagingTelemetry
 {
     public const string SourceName = "OrderStream.Messaging";
     public static readonly ActivitySource Source = new(SourceName);
+
+    /// <summary>The messaging meter: outbox backlog, consumer lag, dead letters.</summary>
+    public static readonly Meter Meter = new(SourceName);
+
+    internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>(
+        "orderstream.messaging.dead_lettered", "{message}", "Messages sent to a dead-letter topic");
 
     /// <summary>The W3C context of the current activity, captured when an outbox row is written.</summary>
     public static (string? TraceParent, string? TraceState) CaptureCurrent()
@@ -35,7 +42,7 @@ public static class MessagingTelemetry
         activity.SetTag("messaging.destination.name", topic);
         activity.SetTag("messaging.kafka.message.key", key);
         activity.SetTag("messaging.message.id", eventId.ToString());
-        activity.SetTag("event.type", eventType);
+        TagEventType(activity, eventType);
         activity.SetTag("order.id", key);
         return activity;
     }
@@ -53,9 +60,25 @@ public static class MessagingTelemetry
         activity.SetTag("messaging.kafka.offset", message.Offset.Value);
         activity.SetTag("messaging.kafka.message.key", key);
         activity.SetTag("messaging.message.id", eventId);
-        activity.SetTag("event.type", eventType);
+        TagEventType(activity, eventType);
         activity.SetTag("order.id", key);
         return activity;
+    }
+
+    // "order.created.v1" → event.type "order.created", event.version 1 (a malformed type is kept as it is).
+    private static void TagEventType(Activity activity, string? versionedType)
+    {
+        if (versionedType is null) return;
+        try
+        {
+            var (name, version) = Contracts.EventType.Parse(versionedType);
+            activity.SetTag("event.type", name);
+            activity.SetTag("event.version", version);
+        }
+        catch (FormatException)
+        {
+            activity.SetTag("event.type", versionedType);
+        }
     }
 
     internal static string? Header(Confluent.Kafka.Headers? headers, string name) =>

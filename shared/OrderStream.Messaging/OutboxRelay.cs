@@ -34,11 +34,37 @@ public sealed partial class OutboxRelay(
 
     private const string MarkSentSql = "UPDATE outbox SET sent_at = now() WHERE id = ANY(@Ids)";
 
+    private const string BacklogSql = """
+        SELECT count(*) AS Depth, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS OldestAgeSeconds
+        FROM outbox WHERE sent_at IS NULL
+        """;
+
+    private volatile Backlog _backlog = new(0, 0);
+    private long _backlogMeasuredAt;
+
+    private sealed record Backlog(long Depth, double OldestAgeSeconds);
+
+    private void RegisterMetrics()
+    {
+        MessagingTelemetry.Meter.CreateObservableGauge("orderstream.outbox.depth", () => _backlog.Depth, "{event}", "Outbox rows not yet published");
+        MessagingTelemetry.Meter.CreateObservableGauge("orderstream.outbox.oldest_unsent_age", () => _backlog.OldestAgeSeconds, "s", "Age of the oldest unpublished outbox row");
+    }
+
+    // Measured every few seconds, not per batch, so the metric costs one indexed query now and then.
+    private async Task MeasureBacklogAsync(CancellationToken ct)
+    {
+        if (Environment.TickCount64 - _backlogMeasuredAt < 5_000) return;
+        _backlogMeasuredAt = Environment.TickCount64;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        _backlog = await conn.QuerySingleAsync<Backlog>(new CommandDefinition(BacklogSql, cancellationToken: ct));
+    }
+
     private sealed record Row(long Id, Guid EventId, string Topic, string Key, string EventType, byte[] Payload, string? TraceParent, string? TraceState);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        RegisterMetrics();
         var pollInterval = TimeSpan.FromMilliseconds(options.Value.PollIntervalMs);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -46,7 +72,11 @@ public sealed partial class OutboxRelay(
             try
             {
                 int published;
-                do published = await PublishBatchAsync(stoppingToken);
+                do
+                {
+                    await MeasureBacklogAsync(stoppingToken);
+                    published = await PublishBatchAsync(stoppingToken);
+                }
                 while (published > 0 && !stoppingToken.IsCancellationRequested);
                 failures = 0;
                 await signal.WaitAsync(pollInterval, stoppingToken);

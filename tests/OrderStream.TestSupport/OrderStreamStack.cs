@@ -75,7 +75,7 @@ public class OrderStreamStack : IAsyncLifetime
             return response.StatusCode == System.Net.HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<OrderView>(EventJson.Options) : null;
         }, timeout ?? TimeSpan.FromSeconds(30), $"order {orderId} to settle", TimeSpan.FromMilliseconds(100));
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Http?.Dispose();
         await Task.WhenAll(new[] { Gateway, Materializer, Payment, Inventory }.Where(s => s is not null).Select(s => s.DisposeAsync().AsTask()));

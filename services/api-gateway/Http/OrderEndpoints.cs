@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Npgsql;
 using OrderStream.ApiGateway.Data;
@@ -14,13 +15,16 @@ public static class OrderEndpoints
     public const int MaxIdempotencyKeyLength = 128;
     private const string RetryAfterSeconds = "1";
 
+    private static readonly Meter Meter = new("OrderStream.ApiGateway");
+    private static readonly Counter<long> Accepted = Meter.CreateCounter<long>("orderstream.orders.accepted", "{order}", "Orders accepted (202), idempotent replays not counted");
+
     public static void MapOrderEndpoints(this WebApplication app)
     {
         app.MapPost("/orders", PlaceAsync);
         app.MapGet("/orders/{id}", GetAsync);
     }
 
-    private static async Task<IResult> PlaceAsync(HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, CancellationToken ct)
+    private static async Task<IResult> PlaceAsync(HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, ILogger<OutboxSignal> logger, CancellationToken ct)
     {
         if (!request.HasJsonContentType())
             return Results.Problem(statusCode: 415, title: "Content-Type must be application/json");
@@ -45,6 +49,12 @@ public static class OrderEndpoints
             if (order is null) return Results.ValidationProblem(errors, title: "The order is invalid");
 
             var (outcome, orderId) = await OrderStore.AcceptAsync(db, signal, order, key.Length > 0 ? key : null, ct);
+            System.Diagnostics.Activity.Current?.SetTag("order.id", orderId.ToString());
+            if (outcome == AcceptOutcome.Created)
+            {
+                Accepted.Add(1);
+                logger.LogInformation("Order {OrderId} accepted for {UserId}", orderId, order.UserId);
+            }
             return outcome == AcceptOutcome.KeyReusedWithDifferentBody
                 ? Results.Problem(statusCode: 422, title: "Idempotency-Key already used with a different request", detail: $"The key belongs to order {orderId}.")
                 : Results.Accepted($"/orders/{orderId}", new { orderId, status = OrderStatus.Pending });

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using OrderStream.Contracts;
 using OrderStream.Hosting.Caching;
 using OrderStream.Messaging;
@@ -18,6 +19,10 @@ public sealed class OrderProjection(OrderViewCache cache) :
     IEventHandler<PaymentAuthorizedV1>,
     IEventHandler<PaymentFailedV1>
 {
+    private static readonly Meter Meter = new("OrderStream.OrderMaterializer");
+    private static readonly Counter<long> Settled = Meter.CreateCounter<long>("orderstream.orders.settled", "{order}", "Orders that reached a final status, by status and reason");
+    private static readonly Histogram<double> SagaDuration = Meter.CreateHistogram<double>("orderstream.saga.duration", "s", "From order accepted to order settled");
+
     public Task HandleAsync(OrderCreatedV1 evt, EventContext context, CancellationToken ct) =>
         ApplyAsync(evt.OrderId, f => f with { Created = true }, context, ct, created: evt);
 
@@ -47,7 +52,15 @@ public sealed class OrderProjection(OrderViewCache cache) :
         if (status != current.Status)
             context.Publish(new OrderUpdatedV1(orderId, status, reason, DateTimeOffset.UtcNow));
 
-        var view = await OrderViewStore.GetAsync(context.Connection, context.Transaction, orderId, ct);
-        context.AfterCommit(_ => cache.SetAsync(view!));
+        var view = (await OrderViewStore.GetAsync(context.Connection, context.Transaction, orderId, ct))!;
+        context.AfterCommit(_ => cache.SetAsync(view));
+        if (status != current.Status && OrderStatus.IsTerminal(status))
+            context.AfterCommit(_ =>
+            {
+                KeyValuePair<string, object?>[] tags = [new("status", status), new("reason", reason)];
+                Settled.Add(1, tags);
+                if (view.CreatedAt is { } created) SagaDuration.Record((view.SettledAt!.Value - created).TotalSeconds, tags);
+                return Task.CompletedTask;
+            });
     }
 }

@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OrderStream.Contracts;
 using StackExchange.Redis;
@@ -19,15 +21,23 @@ public sealed class OrderViewCache(ConnectionMultiplexer redis, ILogger<OrderVie
     private static readonly TimeSpan SettledTtl = TimeSpan.FromHours(1);
     private static readonly TimeSpan PendingTtl = TimeSpan.FromSeconds(10);
 
+    private static readonly Meter Meter = new("OrderStream.Cache");
+    private static readonly Counter<long> Lookups = Meter.CreateCounter<long>("orderstream.cache.lookups", "{lookup}",
+        "Order view cache reads by result (hit, miss, error): the hit ratio is hit / all");
+
+    private static void Count(string result) => Lookups.Add(1, new KeyValuePair<string, object?>("result", result));
+
     public async Task<OrderView?> GetAsync(Guid orderId)
     {
         try
         {
             var value = await redis.GetDatabase().StringGetAsync(OrderView.CacheKey(orderId));
+            Count(value.IsNullOrEmpty ? "miss" : "hit");
             return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize<OrderView>((byte[])value!, EventJson.Options);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)
         {
+            Count("error");
             logger.LogWarning("Order cache read failed for {OrderId}: {Error}", orderId, ex.Message);
             return null;
         }
@@ -58,6 +68,25 @@ public static class CachingServiceCollectionExtensions
         options.SyncTimeout = 1_000;
         services.AddSingleton(_ => ConnectionMultiplexer.Connect(options));
         services.AddSingleton<OrderViewCache>();
+        // Degraded, not unhealthy: without Redis every read is a miss served from the store, so the
+        // service stays in rotation and /readyz still shows the cache is gone.
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded, ["ready"]);
         return services;
+    }
+}
+
+internal sealed class RedisHealthCheck(ConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            await redis.GetDatabase().PingAsync();
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, "redis unreachable", ex);
+        }
     }
 }
