@@ -24,7 +24,7 @@ public static class OrderEndpoints
         app.MapGet("/orders/{id}", GetAsync);
     }
 
-    private static async Task<IResult> PlaceAsync(HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, ILogger<OutboxSignal> logger, CancellationToken ct)
+    private static async Task<IResult> PlaceAsync(HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, ILoggerFactory logs, CancellationToken ct)
     {
         if (!request.HasJsonContentType())
             return Results.Problem(statusCode: 415, title: "Content-Type must be application/json");
@@ -53,7 +53,7 @@ public static class OrderEndpoints
             if (outcome == AcceptOutcome.Created)
             {
                 Accepted.Add(1);
-                logger.LogInformation("Order {OrderId} accepted for {UserId}", orderId, order.UserId);
+                logs.CreateLogger(typeof(OrderEndpoints)).LogInformation("Order {OrderId} accepted for {UserId}", orderId, order.UserId);
             }
             return outcome == AcceptOutcome.KeyReusedWithDifferentBody
                 ? Results.Problem(statusCode: 422, title: "Idempotency-Key already used with a different request", detail: $"The key belongs to order {orderId}.")
@@ -66,7 +66,7 @@ public static class OrderEndpoints
     /// the materializer has not seen yet) the gateway's own record. Only settled views are cached here:
     /// they never change, so the cache can never serve them stale.
     /// </summary>
-    private static async Task<IResult> GetAsync(string id, HttpResponse response, OrderViewCache cache, MaterializerClient materializer, NpgsqlDataSource db, ILogger<MaterializerClient> logger, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string id, HttpResponse response, OrderViewCache cache, MaterializerClient materializer, NpgsqlDataSource db, ILoggerFactory logs, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var orderId))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["must be a UUID"] });
@@ -74,7 +74,7 @@ public static class OrderEndpoints
         var view = await cache.GetAsync(orderId);
         if (view is null)
         {
-            view = await ReadViewAsync(materializer, logger, orderId, ct) ?? await OrderStore.GetPendingViewAsync(db, orderId, ct);
+            view = await ReadViewAsync(materializer, logs.CreateLogger(typeof(OrderEndpoints)), orderId, ct) ?? await OrderStore.GetPendingViewAsync(db, orderId, ct);
             if (view is null) return Results.Problem(statusCode: 404, title: "Order not found");
             if (view.IsSettled) await cache.SetAsync(view);
         }
