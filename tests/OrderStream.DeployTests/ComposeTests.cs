@@ -1,0 +1,134 @@
+using System.Text.RegularExpressions;
+using OrderStream.Contracts;
+
+namespace OrderStream.DeployTests;
+
+/// <summary>docker-compose.yml, read as data: no Docker engine runs here, so these checks are what stands in for `up`.</summary>
+public class ComposeTests
+{
+    /// <summary>Jobs that run once and exit: a healthcheck would never turn healthy, dependants wait for their completion instead.</summary>
+    private static readonly string[] OneShotJobs = ["kafka-init", "seed", "k6"];
+
+    [Fact]
+    public void Every_long_running_service_has_a_healthcheck()
+    {
+        foreach (var job in OneShotJobs)
+            Assert.True(Compose.Services.ContainsKey(job), $"one-shot job '{job}' is listed here but not in docker-compose.yml");
+
+        var missing = Compose.Services
+            .Where(s => !OneShotJobs.Contains(s.Key))
+            .Where(s => s.Value.Map("healthcheck")?.Get("test") is null || s.Value.Map("healthcheck").Str("disable") == "true")
+            .Select(s => s.Key)
+            .ToList();
+        Assert.True(missing.Count == 0, "services without a healthcheck: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void Services_that_others_wait_for_healthy_have_a_healthcheck()
+    {
+        foreach (var (name, service) in Compose.Services)
+            foreach (var (dependency, condition) in service.Map("depends_on") ?? [])
+                if ((condition as Dictionary<object, object>).Str("condition") == "service_healthy")
+                    Assert.True(Compose.Service((string)dependency).Map("healthcheck") is not null,
+                        $"{name} waits for {dependency} to be healthy, but {dependency} has no healthcheck");
+    }
+
+    [Theory]
+    [MemberData(nameof(AppService.Theory), MemberType = typeof(AppService))]
+    public void App_service_points_at_its_own_database_the_broker_and_jaeger(AppService app)
+    {
+        var env = Compose.Environment(app.Name);
+
+        var db = ConnectionString.Parse(env["ConnectionStrings__Db"]!);
+        Assert.Equal("postgres", db["Host"]);
+        Assert.Equal(app.Database, db["Database"]);
+        Assert.Equal(app.Database, db["Username"]);
+        // The password is the one deploy/compose/postgres-init.sh gives the role (the same variable and default).
+        var postgres = Compose.Environment("postgres");
+        Assert.Equal(postgres[app.Database.ToUpperInvariant() + "_DB_PASSWORD"], db["Password"]);
+
+        Assert.Equal("kafka:9092", env["Kafka__BootstrapServers"]);
+        Assert.Equal("http://jaeger:4317", env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        Assert.Equal(app.Name, env["OTEL_SERVICE_NAME"]);
+        Assert.Equal("8080", env["ASPNETCORE_HTTP_PORTS"]);
+        Assert.Equal(app.GroupIdInAppSettings(), env.GetValueOrDefault("Kafka__GroupId"));
+    }
+
+    [Fact]
+    public void Gateway_reaches_inventory_and_materializer_by_their_compose_names()
+    {
+        var env = Compose.Environment("api-gateway");
+        Assert.Equal("http://inventory:8080", env["Services__Inventory"]);
+        Assert.Equal("http://order-materializer:8080", env["Services__Materializer"]);
+        Assert.Equal("redis:6379", env["Redis__Configuration"]);
+        Assert.Equal("redis:6379", Compose.Environment("order-materializer")["Redis__Configuration"]);
+    }
+
+    [Fact]
+    public void Kafka_init_creates_exactly_the_topics_and_dead_letter_topics_the_code_uses()
+    {
+        Assert.Equal(
+            Topics.AllWithDeadLetters().Order(StringComparer.Ordinal),
+            KafkaInit.Topics.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Kafka_refuses_to_auto_create_topics()
+    {
+        // A typo'd or missing topic must fail loudly, not appear with the broker's default partitions.
+        Assert.Equal("false", Compose.Environment("kafka")["KAFKA_AUTO_CREATE_TOPICS_ENABLE"]);
+    }
+
+    [Fact]
+    public void Consumers_publish_no_fixed_host_port_so_they_can_be_scaled()
+    {
+        // `docker compose up --scale inventory=3` starts three containers: a fixed host port would collide.
+        foreach (var app in AppService.All.Where(a => a.GroupIdInAppSettings() is not null))
+            foreach (var port in Compose.Service(app.Name).Seq("ports"))
+            {
+                var spec = port as string ?? throw new InvalidOperationException($"{app.Name}: use the short port syntax");
+                var parts = spec.Split('/')[0].Split(':');
+                var hostPort = parts.Length switch { 1 => "", 2 => parts[0], _ => parts[^2] };
+                Assert.True(hostPort == "", $"{app.Name} publishes '{spec}', a fixed host port");
+            }
+    }
+}
+
+/// <summary>
+/// The topics compose's one-shot kafka-init job creates, read from its script: two nested loops,
+/// <c>for topic in ...</c> and <c>for name in "$topic" "$topic.dlq"</c>, around <c>kafka-topics.sh --create</c>.
+/// </summary>
+internal static class KafkaInit
+{
+    public static readonly string Script = ReadScript();
+
+    public static IReadOnlyList<string> Topics { get; } = Expand();
+
+    public static int Partitions => int.Parse(Match(@"--partitions\s+(\d+)"));
+
+    private static string ReadScript()
+    {
+        var command = Compose.Service("kafka-init").Get("command");
+        var script = command switch { List<object> list => string.Join("\n", list.Cast<string>()), string s => s, _ => "" };
+        return script.Replace("$$", "$"); // compose's escape for a literal $
+    }
+
+    private static IReadOnlyList<string> Expand()
+    {
+        Assert.Contains("--create", Script);
+        Assert.Contains("--topic \"$name\"", Script);
+        var topics = Words(Match(@"for topic in (.*?);\s*do"));
+        var names = Words(Match(@"for name in (.*?);\s*do"));
+        return [.. topics.SelectMany(topic => names.Select(n => n.Trim('"').Replace("$topic", topic).Replace("${topic}", topic)))];
+    }
+
+    private static string[] Words(string list) =>
+        list.Split([' ', '\t', '\n', '\\'], StringSplitOptions.RemoveEmptyEntries);
+
+    private static string Match(string pattern)
+    {
+        var match = Regex.Match(Script, pattern, RegexOptions.Singleline);
+        Assert.True(match.Success, $"kafka-init's script no longer matches /{pattern}/: update {nameof(KafkaInit)} to read its new shape");
+        return match.Groups[1].Value;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Data.Common;
+using System.Text.Json;
+using OrderStream.TestSupport;
+
+namespace OrderStream.DeployTests;
+
+/// <summary>One of the four services: its name (compose service, Deployment, directory) and its database.</summary>
+public sealed record AppService(string Name, string Database)
+{
+    public string Directory => Path.Combine(Repo.Root, "services", Name);
+
+    /// <summary><c>Kafka:GroupId</c> from the service's appsettings.json; null for a service that consumes nothing.</summary>
+    public string? GroupIdInAppSettings()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "appsettings.json")));
+        return json.RootElement.TryGetProperty("Kafka", out var kafka) && kafka.TryGetProperty("GroupId", out var id)
+            ? id.GetString()
+            : null;
+    }
+
+    public override string ToString() => Name;
+
+    public static readonly IReadOnlyList<AppService> All =
+    [
+        new("api-gateway", "gateway"),
+        new("inventory", "inventory"),
+        new("payment", "payment"),
+        new("order-materializer", "materializer"),
+    ];
+
+    public static TheoryData<AppService> Theory => new(All);
+}
+
+internal static class Compose
+{
+    public static readonly string Path = System.IO.Path.Combine(Repo.Root, "docker-compose.yml");
+    public static readonly Dictionary<object, object> File = Yaml.Load(Path);
+
+    public static IReadOnlyDictionary<string, Dictionary<object, object>> Services { get; } =
+        File.Map("services")!.ToDictionary(kv => (string)kv.Key, kv => (Dictionary<object, object>)kv.Value);
+
+    public static Dictionary<object, object> Service(string name) =>
+        Services.TryGetValue(name, out var service) ? service : throw new KeyNotFoundException($"docker-compose.yml has no service '{name}'");
+
+    /// <summary>A service's environment, whether written as a map or as a list of NAME=value.</summary>
+    public static IReadOnlyDictionary<string, string?> Environment(string service) =>
+        Service(service).Get("environment") switch
+        {
+            Dictionary<object, object> map => map.ToDictionary(kv => (string)kv.Key, kv => kv.Value as string),
+            List<object> list => list.Cast<string>().Select(e => e.Split('=', 2))
+                .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : null),
+            _ => new Dictionary<string, string?>(),
+        };
+}
+
+internal static class ConnectionString
+{
+    public static IReadOnlyDictionary<string, string> Parse(string connectionString)
+    {
+        var builder = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return builder.Keys.Cast<string>().ToDictionary(k => k, k => builder[k].ToString()!, StringComparer.OrdinalIgnoreCase);
+    }
+}
+
+/// <summary>Image references: <c>repository[:tag][@digest]</c>, where the repository may hold a registry port.</summary>
+public static class ImageRef
+{
+    public static string Repository(string image)
+    {
+        var name = image.Split('@')[0];
+        var colon = name.LastIndexOf(':');
+        return colon > name.LastIndexOf('/') ? name[..colon] : name;
+    }
+
+    public static string? Tag(string image)
+    {
+        var name = image.Split('@')[0];
+        var colon = name.LastIndexOf(':');
+        return colon > name.LastIndexOf('/') ? name[(colon + 1)..] : null;
+    }
+
+    /// <summary>
+    /// A digest, or a fixed tag other than <c>latest</c>. A variable (<c>${TAG:-1.0}</c>) is not a pin:
+    /// what runs would depend on the caller's environment.
+    /// </summary>
+    public static bool IsPinned(string image) =>
+        !image.Contains('$') &&
+        (image.Contains("@sha256:", StringComparison.Ordinal) || Tag(image) is { Length: > 0 } tag && tag != "latest");
+}

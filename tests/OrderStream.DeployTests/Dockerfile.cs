@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace OrderStream.DeployTests;
+
+/// <summary>A Dockerfile's instructions, continuation lines joined, comments dropped, split into stages at FROM.</summary>
+public sealed class Dockerfile
+{
+    public sealed record Instruction(string Keyword, string Arguments);
+
+    public sealed record Copy(IReadOnlyList<string> Sources, string Destination, string? From);
+
+    public IReadOnlyList<IReadOnlyList<Instruction>> Stages { get; }
+
+    public Dockerfile(string path)
+    {
+        var instructions = new List<Instruction>();
+        var pending = "";
+        foreach (var raw in File.ReadLines(path))
+        {
+            var line = raw.Trim();
+            if (pending == "" && (line.Length == 0 || line.StartsWith('#'))) continue;
+            if (line.EndsWith('\\')) { pending += line[..^1] + " "; continue; }
+            var full = (pending + line).Trim();
+            pending = "";
+            var space = full.IndexOf(' ');
+            instructions.Add(new Instruction(full[..space].ToUpperInvariant(), full[(space + 1)..].Trim()));
+        }
+        var stages = new List<IReadOnlyList<Instruction>>();
+        foreach (var instruction in instructions)
+        {
+            if (instruction.Keyword == "FROM") stages.Add(new List<Instruction>());
+            if (stages.Count == 0) continue; // ARG before the first FROM
+            ((List<Instruction>)stages[^1]).Add(instruction);
+        }
+        Stages = stages;
+    }
+
+    /// <summary>Images named by FROM, leaving out references to earlier stages.</summary>
+    public IEnumerable<string> BaseImages()
+    {
+        var stageNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var stage in Stages)
+        {
+            var words = stage[0].Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => !w.StartsWith("--")).ToArray();
+            if (!stageNames.Contains(words[0])) yield return words[0];
+            if (words.Length == 3 && words[1].Equals("AS", StringComparison.OrdinalIgnoreCase)) stageNames.Add(words[2]);
+        }
+    }
+
+    /// <summary>The stage that runs <c>dotnet publish</c>.</summary>
+    public IReadOnlyList<Instruction> BuildStage =>
+        Assert.Single(Stages, s => s.Any(i => i.Keyword == "RUN" && i.Arguments.Contains("dotnet publish")));
+
+    public string PublishCommand =>
+        Assert.Single(BuildStage, i => i.Keyword == "RUN" && i.Arguments.Contains("dotnet publish")).Arguments;
+
+    /// <summary>The project file <c>dotnet publish</c> is given (its first argument that is not an option).</summary>
+    public string PublishedProject
+    {
+        get
+        {
+            var match = Regex.Match(PublishCommand, @"dotnet publish\s+(?<project>[^\s-][^\s]*)");
+            Assert.True(match.Success, "no project path after `dotnet publish`: " + PublishCommand);
+            return match.Groups["project"].Value;
+        }
+    }
+
+    public IEnumerable<Copy> Copies(IReadOnlyList<Instruction> stage) =>
+        stage.Where(i => i.Keyword is "COPY" or "ADD").Select(i =>
+        {
+            var words = i.Arguments.StartsWith('[')
+                ? JsonSerializer.Deserialize<string[]>(i.Arguments)!
+                : i.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var from = words.FirstOrDefault(w => w.StartsWith("--from="))?["--from=".Length..];
+            var paths = words.Where(w => !w.StartsWith("--")).ToArray();
+            return new Copy(paths[..^1], paths[^1], from);
+        });
+
+    /// <summary>The DLL that <c>ENTRYPOINT ["dotnet", "X.dll"]</c> starts.</summary>
+    public string EntrypointDll
+    {
+        get
+        {
+            var entrypoint = Assert.Single(Stages[^1], i => i.Keyword == "ENTRYPOINT").Arguments;
+            var words = JsonSerializer.Deserialize<string[]>(entrypoint)!;
+            return Assert.Single(words, w => w.EndsWith(".dll", StringComparison.Ordinal));
+        }
+    }
+}
