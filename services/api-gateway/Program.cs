@@ -1,10 +1,11 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OrderStream.ApiGateway.Http;
 using OrderStream.Hosting;
 using OrderStream.Hosting.Caching;
 using OrderStream.Messaging;
 
 var builder = ServiceDefaults.CreateBuilder(args, "api-gateway");
-builder.Services.AddHealthChecks().AddKafkaReadiness();
+builder.Services.AddHealthChecks().AddKafkaReadiness(HealthStatus.Degraded);
 builder.Services.AddOrderViewCache(builder.Configuration);
 builder.Services.AddOutbox();
 

@@ -62,9 +62,13 @@ public static class ServiceDefaults
         return builder;
     }
 
-    /// <summary>Adds a readiness check on the Kafka cluster (for services that produce or consume).</summary>
-    public static IHealthChecksBuilder AddKafkaReadiness(this IHealthChecksBuilder checks) =>
-        checks.AddCheck<KafkaHealthCheck>("kafka", tags: ["ready"]);
+    /// <summary>
+    /// Adds a readiness check on the Kafka cluster. A service that can keep working without the broker
+    /// (the gateway: its outbox holds the events) passes <see cref="HealthStatus.Degraded"/>, so an outage
+    /// shows on /readyz without taking it out of rotation.
+    /// </summary>
+    public static IHealthChecksBuilder AddKafkaReadiness(this IHealthChecksBuilder checks, HealthStatus failureStatus = HealthStatus.Unhealthy) =>
+        checks.AddCheck<KafkaHealthCheck>("kafka", failureStatus, ["ready"]);
 
     public static async Task UseServiceDefaultsAsync(this WebApplication app, params Assembly[] migrationAssemblies)
     {
@@ -134,11 +138,11 @@ internal sealed class KafkaHealthCheck(KafkaProducer producer) : IHealthCheck
             // (an idle admin client keeps a polling thread busy).
             using var admin = new Confluent.Kafka.DependentAdminClientBuilder(producer.Current.Handle).Build();
             var metadata = admin.GetMetadata(TimeSpan.FromSeconds(2));
-            return Task.FromResult(metadata.Brokers.Count > 0 ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("no brokers"));
+            return Task.FromResult(metadata.Brokers.Count > 0 ? HealthCheckResult.Healthy() : new HealthCheckResult(context.Registration.FailureStatus, "no brokers"));
         }
         catch (Confluent.Kafka.KafkaException ex)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy("kafka unreachable", ex));
+            return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus, "kafka unreachable", ex));
         }
     }
 }

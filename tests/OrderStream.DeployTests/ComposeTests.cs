@@ -51,7 +51,7 @@ public class ComposeTests
         Assert.Equal("http://jaeger:4317", env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         Assert.Equal(app.Name, env["OTEL_SERVICE_NAME"]);
         Assert.Equal("8080", env["ASPNETCORE_HTTP_PORTS"]);
-        Assert.Equal(app.GroupIdInAppSettings(), env.GetValueOrDefault("Kafka__GroupId"));
+        Assert.Equal(app.DefaultGroupId(), env.GetValueOrDefault("Kafka__GroupId"));
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public class ComposeTests
     public void Consumers_publish_no_fixed_host_port_so_they_can_be_scaled()
     {
         // `docker compose up --scale inventory=3` starts three containers: a fixed host port would collide.
-        foreach (var app in AppService.All.Where(a => a.GroupIdInAppSettings() is not null))
+        foreach (var app in AppService.All.Where(a => a.DefaultGroupId() is not null))
             foreach (var port in Compose.Service(app.Name).Seq("ports"))
             {
                 var spec = port as string ?? throw new InvalidOperationException($"{app.Name}: use the short port syntax");

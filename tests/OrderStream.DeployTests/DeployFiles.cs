@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using OrderStream.TestSupport;
 
 namespace OrderStream.DeployTests;
@@ -9,13 +10,16 @@ public sealed record AppService(string Name, string Database)
 {
     public string Directory => Path.Combine(Repo.Root, "services", Name);
 
-    /// <summary><c>Kafka:GroupId</c> from the service's appsettings.json; null for a service that consumes nothing.</summary>
-    public string? GroupIdInAppSettings()
+    /// <summary>
+    /// The consumer group the service uses by default: the service name its Program.cs passes to
+    /// <c>ServiceDefaults.CreateBuilder</c>. Null for a service that consumes nothing.
+    /// </summary>
+    public string? DefaultGroupId()
     {
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "appsettings.json")));
-        return json.RootElement.TryGetProperty("Kafka", out var kafka) && kafka.TryGetProperty("GroupId", out var id)
-            ? id.GetString()
-            : null;
+        var program = File.ReadAllText(Path.Combine(Directory, "Program.cs"));
+        var name = Regex.Match(program, """ServiceDefaults\.CreateBuilder\(args, "([^"]+)"\)""");
+        Assert.True(name.Success, $"{Name}/Program.cs names its service in ServiceDefaults.CreateBuilder");
+        return program.Contains("AddEventConsumer()", StringComparison.Ordinal) ? name.Groups[1].Value : null;
     }
 
     public override string ToString() => Name;

@@ -44,7 +44,7 @@ public class KubernetesTests
         Assert.Equal(app.Name, literal["OTEL_SERVICE_NAME"]);
         Assert.Equal("8080", literal["ASPNETCORE_HTTP_PORTS"]);
         // The group id is also the consumer's name in the inbox: a different one would apply every event again.
-        Assert.Equal(app.GroupIdInAppSettings(), literal.GetValueOrDefault("Kafka__GroupId"));
+        Assert.Equal(app.DefaultGroupId(), literal.GetValueOrDefault("Kafka__GroupId"));
     }
 
     [Theory]
@@ -116,7 +116,7 @@ public class KubernetesTests
         var replicas = int.Parse(Kubernetes.Named("Deployment", app.Name).Map("spec").Str("replicas")!);
         Assert.InRange(replicas, 2, int.MaxValue);
         // Kafka gives each partition of a group's topics to one consumer: instances beyond the partition count idle.
-        if (app.GroupIdInAppSettings() is not null) Assert.InRange(replicas, 2, KafkaInit.Partitions);
+        if (app.DefaultGroupId() is not null) Assert.InRange(replicas, 2, KafkaInit.Partitions);
     }
 
     [Theory]

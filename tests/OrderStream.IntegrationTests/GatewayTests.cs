@@ -52,4 +52,32 @@ public sealed class GatewayTests(GatewayFixture gateway) : IClassFixture<Gateway
         Assert.Equal(OrderStatus.Pending, (await pending.Content.ReadFromJsonAsync<OrderView>(EventJson.Options))!.Status);
         Assert.Equal(HttpStatusCode.NotFound, (await gateway.Http.GetAsync($"/orders/{Guid.NewGuid()}")).StatusCode);
     }
+
+    [Fact]
+    public async Task While_the_broker_is_down_orders_are_accepted_and_published_once_it_is_back()
+    {
+        gateway.Kafka.SetBrokerDown();
+        Guid orderId;
+        try
+        {
+            var response = await gateway.Http.PostAsJsonAsync("/orders", new { userId = "carl", currency = "EUR", items = new[] { new { sku = "S-3", qty = 1, price = 1m } } });
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            orderId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid();
+
+            // Still in rotation (200), but /readyz says Kafka is the problem.
+            var ready = await Eventually.Get(async () =>
+            {
+                var r = await gateway.Http.GetAsync("/readyz");
+                var body = await r.Content.ReadAsStringAsync();
+                return body == "Degraded" ? r : null;
+            }, TimeSpan.FromSeconds(15), "/readyz to report Degraded");
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Equal(1, await gateway.QueryOneAsync<long>("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND msg_key = @id", new { id = orderId.ToString() }));
+        }
+        finally
+        {
+            gateway.Kafka.SetBrokerUp();
+        }
+        Assert.Single(await gateway.WaitForEventsAsync(Topics.OrderCreated, orderId));
+    }
 }
