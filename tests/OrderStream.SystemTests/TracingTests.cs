@@ -52,8 +52,13 @@ public sealed class TracingTests(TracedStack stack, ITestOutputHelper output) : 
         var orderId = await stack.PlaceAsync(Orders.Body(userId, ("T-1", qty, 2.00m)));
         Assert.Equal(status, (await stack.WaitSettledAsync(orderId)).Status);
 
-        var trace = await Eventually.Get(() => Task.FromResult(TraceOf(orderId) is { } t && handled.All(h => t.Any(s => IsProcess(s, h.Service, h.Topic))) ? t : null),
-            TimeSpan.FromSeconds(20), "every consumer's span of the order");
+        // Each service exports in its own batches, so wait for the whole expected set: the POST, every publish, every process.
+        var published = handled.Select(h => h.Topic).Distinct().ToList();
+        var trace = await Eventually.Get(() => Task.FromResult(TraceOf(orderId) is { } t
+                && t.Any(s => s.Service == Gateway && s.Name == "POST /orders")
+                && published.All(topic => t.Any(s => s.Name == $"{topic} publish"))
+                && handled.All(h => t.Any(s => IsProcess(s, h.Service, h.Topic))) ? t : null),
+            TimeSpan.FromSeconds(20), "the order's POST, publish and process spans");
         output.WriteLine(Render(trace));
 
         // One trace, one tree: a single root (the POST) and every other span's parent in the trace.
