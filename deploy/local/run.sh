@@ -71,13 +71,15 @@ up() {
   [ "$(id -u)" -ne 0 ] || chown postgres "$STATE/pg" "$STATE/pgrun"
   as_pg "$PGBIN/initdb" -D "$STATE/pg" -U postgres --auth-local=trust --auth-host=scram-sha-256 >"$STATE/initdb.log"
   as_pg "$PGBIN/pg_ctl" -D "$STATE/pg" -l "$STATE/pgrun/postgres.log" -w \
-    -o "-p $PG_PORT -k $STATE/pgrun -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+    -o "-p $PG_PORT -k $STATE/pgrun -c listen_addresses=127.0.0.1 -c max_connections=${PG_MAX_CONNECTIONS:-250}" start >/dev/null
   declare -A CS
   for svc in gateway inventory payment materializer; do
     local password; password=$(openssl rand -hex 16)
     as_pg "$PGBIN/psql" -q -h "$STATE/pgrun" -p "$PG_PORT" -U postgres -d postgres \
       -v name="$svc" -v password="$password" -f "$ROOT/deploy/postgres/service-database.sql" >/dev/null
-    CS[$svc]="Host=127.0.0.1;Port=$PG_PORT;Database=$svc;Username=$svc;Password=$password"
+    # Pools are capped so the four services together stay below max_connections: under a burst, a request
+    # waits for a pooled connection instead of failing with "too many connections".
+    CS[$svc]="Host=127.0.0.1;Port=$PG_PORT;Database=$svc;Username=$svc;Password=$password;Maximum Pool Size=${PG_POOL_SIZE:-40}"
   done
 
   echo "Starting redis-server on 127.0.0.1:$REDIS_PORT ..."

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -29,9 +30,16 @@ public static class ServiceDefaults
     /// </summary>
     /// <param name="args">The command line.</param>
     /// <param name="serviceName">The service's name: its default consumer group and OpenTelemetry service name.</param>
-    public static WebApplicationBuilder CreateBuilder(string[] args, string serviceName) =>
-        WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = serviceName, ContentRootPath = AppContext.BaseDirectory })
-            .AddServiceDefaults();
+    public static WebApplicationBuilder CreateBuilder(string[] args, string serviceName)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // Defaults below every other source, so appsettings.json and environment variables still override them.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?> { ["Kafka:GroupId"] = serviceName, ["OTEL_SERVICE_NAME"] = serviceName },
+        });
+        return builder.AddServiceDefaults();
+    }
 
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
     {

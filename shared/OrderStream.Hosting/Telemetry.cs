@@ -46,7 +46,7 @@ public static class Telemetry
 
         // OpenTelemetry.Extensions.Hosting is not on this machine's package mirror, so the providers are
         // built with the SDK directly and disposed with the container (which flushes them on shutdown).
-        var resource = ResourceBuilder.CreateDefault().AddService(config["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName);
+        var resource = ResourceBuilder.CreateDefault().AddService(config["OTEL_SERVICE_NAME"]!);
         builder.Services.AddSingleton(_ => Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(resource)
             .AddSource(Sources)

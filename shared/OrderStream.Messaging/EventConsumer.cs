@@ -38,10 +38,10 @@ public sealed partial class EventConsumer : BackgroundService
     private readonly string _group;
 
     public EventConsumer(IServiceProvider services, NpgsqlDataSource db, KafkaProducer producer, OutboxSignal signal,
-        EventSubscriptions subscriptions, IOptions<KafkaOptions> options, IHostEnvironment env, ILogger<EventConsumer> logger)
+        EventSubscriptions subscriptions, IOptions<KafkaOptions> options, ILogger<EventConsumer> logger)
     {
         (_services, _db, _producer, _signal, _subscriptions, _options, _logger) = (services, db, producer, signal, subscriptions, options.Value, logger);
-        _group = _options.GroupId ?? env.ApplicationName;
+        _group = _options.GroupId;
         _pipeline = Transient.MessagePipeline((ex, attempt, delay) => LogRetry(ex, attempt, delay.TotalMilliseconds));
         MessagingTelemetry.Meter.CreateObservableGauge("orderstream.consumer.lag", () => _lag.Select(l =>
                 new Measurement<long>(l.Value, new("messaging.destination.name", l.Key), new("messaging.consumer.group.name", _group))),

@@ -9,8 +9,8 @@ public sealed class KafkaOptions
 
     [Required] public string BootstrapServers { get; set; } = "127.0.0.1:9092";
 
-    /// <summary>Consumer group; defaults to the service name.</summary>
-    public string? GroupId { get; set; }
+    /// <summary>Consumer group, which is also the consumer's name in the inbox; defaults to the service name.</summary>
+    [Required] public string GroupId { get; set; } = "";
 
     /// <summary>How long a fetch may wait for data. Keep it low against brokers that hold idle fetches for the full wait.</summary>
     [Range(0, 60_000)] public int? FetchWaitMaxMs { get; set; }

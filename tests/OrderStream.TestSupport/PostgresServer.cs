@@ -49,7 +49,7 @@ public sealed class PostgresServer
         // The same script the local runner and docker-compose use, so tests run with the production privileges.
         RunPg("psql", "-q", "-h", _dir, "-p", Port.ToString(), "-U", "postgres", "-d", "postgres",
             "-v", $"name={name}", "-v", $"password={password}", "-f", Path.Combine(Repo.Root, "deploy", "postgres", "service-database.sql"));
-        return $"Host=127.0.0.1;Port={Port};Database={name};Username={name};Password={password}";
+        return $"Host=127.0.0.1;Port={Port};Database={name};Username={name};Password={password};Maximum Pool Size=40";
     }
 
     private void Run(string file, params string[] args)
