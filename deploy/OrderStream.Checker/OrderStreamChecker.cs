@@ -40,6 +40,17 @@ public sealed class OrderStreamChecker(CheckOptions options)
         return new Probe(quiet, state);
     }
 
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for the system to be quiet, then checks. If it never
+    /// gets quiet, it checks anyway: the report then shows what was still in flight.
+    /// </summary>
+    public async Task<CheckReport> RunWhenQuietAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        try { await WaitUntilQuietAsync(timeout, ct); }
+        catch (TimeoutException) { }
+        return await RunAsync(ct);
+    }
+
     /// <summary>Polls until the system is quiet; returns how long that took (a recovery time, after a fault).</summary>
     /// <exception cref="TimeoutException">Still busy after <paramref name="timeout"/>; the message says what was in flight.</exception>
     public async Task<TimeSpan> WaitUntilQuietAsync(TimeSpan timeout, CancellationToken ct = default)

@@ -45,12 +45,8 @@ var options = new CheckOptions(values["gateway"], values["inventory"], values["p
 var checker = new OrderStreamChecker(options);
 try
 {
-    if (values.TryGetValue("wait", out var wait) && double.TryParse(wait, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
-    {
-        try { await checker.WaitUntilQuietAsync(TimeSpan.FromSeconds(seconds)); }
-        catch (TimeoutException ex) { Console.Error.WriteLine(ex.Message + "; checking anyway"); }
-    }
-    var report = await checker.RunAsync();
+    var wait = values.TryGetValue("wait", out var w) && double.TryParse(w, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : 0;
+    var report = wait > 0 ? await checker.RunWhenQuietAsync(TimeSpan.FromSeconds(wait)) : await checker.RunAsync();
     Console.WriteLine(json ? report.ToJson() : report.ToString());
     return report.Passed ? 0 : 1;
 }
