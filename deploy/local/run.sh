@@ -3,6 +3,8 @@
 #   deploy/local/run.sh          start everything, print the URLs, stop it all on Ctrl+C
 #   deploy/local/run.sh start    the same, but return once it is up (stop it with: run.sh stop)
 #   deploy/local/run.sh stop     stop a stack started with 'start'
+#   deploy/local/run.sh check    check the running stack's books (deploy/OrderStream.Checker; add --json,
+#                                --wait <seconds>); exit 0 if every check passed, 1 if not
 # A private PostgreSQL cluster (one database and role per service), redis-server and the embedded
 # Kafka cluster run on private ports under .local/. Kafka's data lives in memory, so every start
 # begins from a clean state: no saga can be stranded half-way in a broker that no longer exists.
@@ -81,6 +83,8 @@ up() {
     # waits for a pooled connection instead of failing with "too many connections".
     CS[$svc]="Host=127.0.0.1;Port=$PG_PORT;Database=$svc;Username=$svc;Password=$password;Maximum Pool Size=${PG_POOL_SIZE:-40}"
   done
+  # For 'run.sh check': the checker reads every database with its service's role.
+  (umask 077; for svc in gateway inventory payment materializer; do echo "${svc^^}_DB='${CS[$svc]}'"; done >"$STATE/connections.env")
 
   echo "Starting redis-server on 127.0.0.1:$REDIS_PORT ..."
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$STATE" \
@@ -135,6 +139,19 @@ Try:
 INFO
 }
 
+# The checker against the running stack: the four databases, the embedded Kafka cluster and the
+# default consumer groups (inventory, payment, order-materializer).
+check_stack() {
+  [ -f "$STATE/connections.env" ] && [ -s "$STATE/kafka.bootstrap" ] ||
+    { echo "No running stack under $STATE; start one with: $0 start" >&2; exit 2; }
+  # shellcheck source=/dev/null
+  source "$STATE/connections.env"
+  local dll="$ROOT/deploy/OrderStream.Checker/bin/$CONFIG/net10.0/OrderStream.Checker.dll"
+  [ -f "$dll" ] || dotnet build "$ROOT/deploy/OrderStream.Checker" -c "$CONFIG" -v quiet -nologo >/dev/null
+  exec dotnet "$dll" --gateway "$GATEWAY_DB" --inventory "$INVENTORY_DB" --payment "$PAYMENT_DB" \
+    --materializer "$MATERIALIZER_DB" --kafka "$(cat "$STATE/kafka.bootstrap")" "$@"
+}
+
 case "${1:-up}" in
   up)
     # Stop first and print after: with stdout piped (run.sh | tee), Ctrl+C may already have closed the pipe.
@@ -148,5 +165,6 @@ case "${1:-up}" in
     done ;;
   start) up ;;
   stop) stop_stack; echo "Stopped." ;;
-  *) echo "usage: $0 [up|start|stop]" >&2; exit 2 ;;
+  check) shift; check_stack "$@" ;;
+  *) echo "usage: $0 [up|start|stop|check [--json] [--wait <seconds>]]" >&2; exit 2 ;;
 esac

@@ -1,3 +1,4 @@
+using OrderStream.Checker;
 using OrderStream.Contracts;
 using OrderStream.TestSupport;
 using Xunit.Abstractions;
@@ -59,6 +60,11 @@ public sealed class SagaTests(DecliningStack stack, ITestOutputHelper output) : 
         }
 
         await AssertEachEventAppliedOnceAsync(views);
+
+        var report = await new OrderStreamChecker(new(stack.Databases["gateway"], stack.Databases["inventory"], stack.Databases["payment"], stack.Databases["materializer"])
+            { KafkaBootstrapServers = stack.Kafka.BootstrapServers }).RunWhenQuietAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine(report.ToString());
+        Assert.True(report.Passed, report.ToString());
     }
 
     private async Task AssertEachEventAppliedOnceAsync(OrderView[] views)

@@ -1,0 +1,229 @@
+using Dapper;
+using Npgsql;
+using OrderStream.Contracts;
+
+namespace OrderStream.Checker;
+
+// What the checker reads from the four databases. Order ids are kept as text (uuid::text), the form
+// outbox keys already have, so rows of different databases join without parsing.
+
+public sealed record IdempotencyKeyCount(string UserId, string Key, long Orders);
+
+/// <summary>How many outbox rows <paramref name="Service"/> holds for one order on one saga topic.</summary>
+public sealed record OutboxEventCount(Service Service, string OrderId, string Topic, long Count);
+
+public sealed record StockRow(string Sku, long Available, long Reserved, long Sold, long Received);
+
+public sealed record ReservationRow(string OrderId, string Sku, int Qty, string Status);
+
+public sealed record PaymentRow(string OrderId, string Status);
+
+/// <summary>An order_view row: the status and the facts it was derived from.</summary>
+public sealed record ViewRow(string OrderId, string Status, string? Reason, bool SeenReserved, string? InventoryFailure, bool SeenAuthorized, string? PaymentFailure);
+
+/// <summary>How many timeline rows of one event type an order has in the view.</summary>
+public sealed record TimelineCount(string OrderId, string Type, long Count);
+
+public sealed record SkuTotal(string Sku, long Qty);
+
+/// <summary>
+/// One service's outbox. Waits are <c>sent_at - created_at</c> of the rows sent so far: the worst and
+/// the 99th percentile time an event spent in the outbox.
+/// </summary>
+public sealed record OutboxStats(Service Service, long Unsent, long Sent, double OldestUnsentSeconds, double MaxWaitSeconds, double P99WaitSeconds);
+
+public sealed record InboxCount(Service Service, string Consumer, string Topic, long Count);
+
+/// <summary>Time from accepted to settled (the view's <c>settled_at - created_at</c>) over the settled orders.</summary>
+public sealed record SettleTimes(long Settled, double MaxSeconds, double P99Seconds);
+
+/// <summary>Everything the checker read from the four databases.</summary>
+public sealed record Books
+{
+    public IReadOnlyList<string> AcceptedOrders { get; init; } = [];
+    public IReadOnlyList<IdempotencyKeyCount> RepeatedIdempotencyKeys { get; init; } = [];
+    public IReadOnlyList<OutboxEventCount> OutboxEvents { get; init; } = [];
+    public IReadOnlyList<StockRow> Stock { get; init; } = [];
+    public IReadOnlyList<ReservationRow> Reservations { get; init; } = [];
+    public IReadOnlyList<PaymentRow> Payments { get; init; } = [];
+    public IReadOnlyList<ViewRow> Views { get; init; } = [];
+    public IReadOnlyList<TimelineCount> Timeline { get; init; } = [];
+    public IReadOnlyList<SkuTotal> SoldByConfirmedOrders { get; init; } = [];
+    public IReadOnlyList<OutboxStats> Outboxes { get; init; } = [];
+    public IReadOnlyList<InboxCount> Inbox { get; init; } = [];
+    public SettleTimes SettleTimes { get; init; } = new(0, 0, 0);
+}
+
+/// <summary>Reads <see cref="Books"/>: plain SQL, one read-only transaction per database.</summary>
+public static class BooksReader
+{
+    private const string AcceptedOrdersSql = "SELECT order_id::text FROM orders";
+
+    // The unique index makes this impossible for a non-null key; the check proves nobody dropped it.
+    private const string RepeatedIdempotencyKeysSql = """
+        SELECT user_id AS UserId, idempotency_key AS Key, count(*) AS Orders
+        FROM orders WHERE idempotency_key IS NOT NULL
+        GROUP BY user_id, idempotency_key HAVING count(*) > 1
+        """;
+
+    private const string OutboxEventsSql = """
+        SELECT msg_key AS OrderId, topic AS Topic, count(*) AS Count
+        FROM outbox WHERE topic = ANY(@Topics) GROUP BY msg_key, topic
+        """;
+
+    private const string StockSql = """
+        SELECT s.sku AS Sku, s.available AS Available, s.reserved AS Reserved, s.sold AS Sold, COALESCE(r.received, 0)::bigint AS Received
+        FROM stock s LEFT JOIN (SELECT sku, SUM(quantity) AS received FROM stock_receipts GROUP BY sku) r USING (sku)
+        ORDER BY s.sku
+        """;
+
+    private const string ReservationsSql = "SELECT order_id::text AS OrderId, sku AS Sku, qty AS Qty, status AS Status FROM reservations";
+
+    private const string PaymentsSql = "SELECT order_id::text AS OrderId, status AS Status FROM payments";
+
+    private const string ViewsSql = """
+        SELECT order_id::text AS OrderId, status AS Status, reason AS Reason, seen_reserved AS SeenReserved,
+               inventory_failure AS InventoryFailure, seen_authorized AS SeenAuthorized, payment_failure AS PaymentFailure
+        FROM order_view
+        """;
+
+    private const string TimelineSql = """
+        SELECT order_id::text AS OrderId, type AS Type, count(*) AS Count FROM order_timeline GROUP BY order_id, type
+        """;
+
+    // The view's items are what the customer ordered; lines of one SKU are summed like inventory merges them.
+    private const string SoldByConfirmedOrdersSql = """
+        SELECT l.sku AS Sku, SUM(l.qty)::bigint AS Qty
+        FROM order_view v CROSS JOIN LATERAL jsonb_to_recordset(v.items) AS l(sku text, qty int)
+        WHERE v.status = 'CONFIRMED'
+        GROUP BY l.sku
+        """;
+
+    private const string SettleTimesSql = """
+        SELECT count(*) AS Settled,
+               COALESCE(max(EXTRACT(EPOCH FROM settled_at - created_at)::float8), 0) AS MaxSeconds,
+               COALESCE(percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM settled_at - created_at)::float8), 0) AS P99Seconds
+        FROM order_view WHERE settled_at IS NOT NULL AND created_at IS NOT NULL
+        """;
+
+    // created_at is the writing transaction's start and sent_at the relay's, so a wait is how long an
+    // event sat in the outbox. The peak depth of a run is not in the table once the rows are sent.
+    private const string OutboxStatsSql = """
+        SELECT count(*) FILTER (WHERE sent_at IS NULL) AS Unsent,
+               count(*) FILTER (WHERE sent_at IS NOT NULL) AS Sent,
+               COALESCE(max(EXTRACT(EPOCH FROM now() - created_at)::float8) FILTER (WHERE sent_at IS NULL), 0) AS OldestUnsentSeconds,
+               COALESCE(max(EXTRACT(EPOCH FROM sent_at - created_at)::float8), 0) AS MaxWaitSeconds,
+               COALESCE(percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM sent_at - created_at)::float8), 0) AS P99WaitSeconds
+        FROM outbox
+        """;
+
+    private const string InboxSql = "SELECT consumer AS Consumer, topic AS Topic, count(*) AS Count FROM inbox GROUP BY consumer, topic";
+
+    /// <summary>The saga topics each service emits on, whose outbox rows per order are counted.</summary>
+    private static readonly Dictionary<Service, string[]> DecisionTopics = new()
+    {
+        [Service.Gateway] = [Topics.OrderCreated],
+        [Service.Inventory] = [Topics.InventoryReserved, Topics.InventoryFailed, Topics.InventoryReleased],
+        [Service.Payment] = [Topics.PaymentAuthorized, Topics.PaymentFailed],
+        [Service.Materializer] = [],
+    };
+
+    public static async Task<Books> ReadAsync(CheckOptions options, CancellationToken ct)
+    {
+        var gateway = ReadGatewayAsync(options.Gateway, ct);
+        var inventory = ReadInventoryAsync(options.Inventory, ct);
+        var payment = ReadPaymentAsync(options.Payment, ct);
+        var materializer = ReadMaterializerAsync(options.Materializer, ct);
+        var outboxes = Enum.GetValues<Service>().Select(s => ReadOutboxAsync(s, options.ConnectionString(s), ct)).ToArray();
+        await Task.WhenAll(gateway, inventory, payment, materializer, Task.WhenAll(outboxes));
+
+        var g = gateway.Result;
+        var i = inventory.Result;
+        var p = payment.Result;
+        var m = materializer.Result;
+        return m with
+        {
+            AcceptedOrders = g.AcceptedOrders,
+            RepeatedIdempotencyKeys = g.RepeatedIdempotencyKeys,
+            Stock = i.Stock,
+            Reservations = i.Reservations,
+            Payments = p.Payments,
+            OutboxEvents = outboxes.SelectMany(o => o.Result.Events).ToList(),
+            Outboxes = outboxes.Select(o => o.Result.Stats).ToList(),
+            Inbox = outboxes.SelectMany(o => o.Result.Inbox).ToList(),
+        };
+    }
+
+    private static async Task<T> InSnapshotAsync<T>(string connectionString, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> read, CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct);
+        // One snapshot per database, so the rows of one service agree with each other.
+        await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        await conn.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: tx, cancellationToken: ct));
+        return await read(conn, tx);
+    }
+
+    private static async Task<IReadOnlyList<T>> ListAsync<T>(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, object? args = null) =>
+        (await conn.QueryAsync<T>(new CommandDefinition(sql, args, tx, cancellationToken: ct))).AsList();
+
+    private static Task<Books> ReadGatewayAsync(string cs, CancellationToken ct) => InSnapshotAsync(cs, async (conn, tx) => new Books
+    {
+        AcceptedOrders = await ListAsync<string>(conn, tx, AcceptedOrdersSql, ct),
+        RepeatedIdempotencyKeys = await ListAsync<IdempotencyKeyCount>(conn, tx, RepeatedIdempotencyKeysSql, ct),
+    }, ct);
+
+    private static Task<Books> ReadInventoryAsync(string cs, CancellationToken ct) => InSnapshotAsync(cs, async (conn, tx) => new Books
+    {
+        Stock = await ListAsync<StockRow>(conn, tx, StockSql, ct),
+        Reservations = await ListAsync<ReservationRow>(conn, tx, ReservationsSql, ct),
+    }, ct);
+
+    private static Task<Books> ReadPaymentAsync(string cs, CancellationToken ct) => InSnapshotAsync(cs, async (conn, tx) => new Books
+    {
+        Payments = await ListAsync<PaymentRow>(conn, tx, PaymentsSql, ct),
+    }, ct);
+
+    private static Task<Books> ReadMaterializerAsync(string cs, CancellationToken ct) => InSnapshotAsync(cs, async (conn, tx) => new Books
+    {
+        Views = await ListAsync<ViewRow>(conn, tx, ViewsSql, ct),
+        Timeline = await ListAsync<TimelineCount>(conn, tx, TimelineSql, ct),
+        SoldByConfirmedOrders = await ListAsync<SkuTotal>(conn, tx, SoldByConfirmedOrdersSql, ct),
+        SettleTimes = await conn.QuerySingleAsync<SettleTimes>(new CommandDefinition(SettleTimesSql, transaction: tx, cancellationToken: ct)),
+    }, ct);
+
+    private sealed record OutboxRead(OutboxStats Stats, IReadOnlyList<OutboxEventCount> Events, IReadOnlyList<InboxCount> Inbox);
+
+    private sealed record StatsRow(long Unsent, long Sent, double OldestUnsentSeconds, double MaxWaitSeconds, double P99WaitSeconds);
+
+    private sealed record KeyTopicCount(string OrderId, string Topic, long Count);
+
+    private sealed record ConsumerTopicCount(string Consumer, string Topic, long Count);
+
+    private static Task<OutboxRead> ReadOutboxAsync(Service service, string cs, CancellationToken ct) => InSnapshotAsync(cs, async (conn, tx) =>
+    {
+        var s = await conn.QuerySingleAsync<StatsRow>(new CommandDefinition(OutboxStatsSql, transaction: tx, cancellationToken: ct));
+        var events = DecisionTopics[service] is { Length: > 0 } topics
+            ? await ListAsync<KeyTopicCount>(conn, tx, OutboxEventsSql, ct, new { Topics = topics })
+            : [];
+        var inbox = await ListAsync<ConsumerTopicCount>(conn, tx, InboxSql, ct);
+        return new OutboxRead(
+            new OutboxStats(service, s.Unsent, s.Sent, s.OldestUnsentSeconds, s.MaxWaitSeconds, s.P99WaitSeconds),
+            events.Select(e => new OutboxEventCount(service, e.OrderId, e.Topic, e.Count)).ToList(),
+            inbox.Select(c => new InboxCount(service, c.Consumer, c.Topic, c.Count)).ToList());
+    }, ct);
+
+    private const string QuietProbeSql = "SELECT count(*) FILTER (WHERE sent_at IS NULL) AS Unsent, count(*) AS Rows, COALESCE(max(id), 0) AS MaxId FROM outbox";
+
+    /// <summary>One outbox's unsent rows, and (rows, max id) to tell whether anything was written since the last probe.</summary>
+    public sealed record OutboxProbe(Service Service, long Unsent, long Rows, long MaxId);
+
+    public static async Task<IReadOnlyList<OutboxProbe>> ProbeOutboxesAsync(CheckOptions options, CancellationToken ct) =>
+        await Task.WhenAll(Enum.GetValues<Service>().Select(async s =>
+        {
+            await using var conn = new NpgsqlConnection(options.ConnectionString(s));
+            await conn.OpenAsync(ct);
+            var row = await conn.QuerySingleAsync<(long Unsent, long Rows, long MaxId)>(new CommandDefinition(QuietProbeSql, cancellationToken: ct));
+            return new OutboxProbe(s, row.Unsent, row.Rows, row.MaxId);
+        }));
+}

@@ -1,0 +1,203 @@
+using OrderStream.Contracts;
+
+namespace OrderStream.Checker;
+
+/// <summary>
+/// The checks themselves: a pure function of what was read, so each can be tested on hand-made books.
+/// Databases are joined here, in memory, by order id: no service's database can see another's.
+/// </summary>
+public static class Checks
+{
+    private const string Authorized = "AUTHORIZED";
+    private const string Declined = "DECLINED";
+    private const string Reserved = "RESERVED";
+    private const string Sold = "SOLD";
+    private const string Released = "RELEASED";
+
+    public static CheckReport Evaluate(Books books, KafkaState? kafka, CheckOptions options, bool quiet)
+    {
+        var limit = options.ExampleLimit;
+        var views = books.Views.ToDictionary(v => v.OrderId, StringComparer.Ordinal);
+        var payments = books.Payments.ToLookup(p => p.OrderId, StringComparer.Ordinal);
+        var reservations = books.Reservations.ToLookup(r => r.OrderId, StringComparer.Ordinal);
+        var timeline = books.Timeline.ToLookup(t => t.OrderId, StringComparer.Ordinal);
+        var events = books.OutboxEvents.ToLookup(e => e.OrderId, StringComparer.Ordinal);
+        var accepted = books.AcceptedOrders.ToHashSet(StringComparer.Ordinal);
+
+        // Every order any service knows of, so an order that reached only some of them is still judged.
+        var allOrders = accepted.Concat(views.Keys).Concat(payments.Select(g => g.Key)).Concat(reservations.Select(g => g.Key))
+            .Concat(events.Select(g => g.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
+        long EventCount(string orderId, string topic) => events[orderId].Where(e => e.Topic == topic).Sum(e => e.Count);
+        string? PaymentStatus(string orderId) => payments[orderId].FirstOrDefault()?.Status;
+        string ViewStatus(string orderId) => views.TryGetValue(orderId, out var v) ? v.Status + (v.Reason is null ? "" : " " + v.Reason) : "no view";
+        // The status all of an order's reservation lines share: null if it has none, "MIXED" if they disagree.
+        string? ReservationStatus(string orderId) => reservations[orderId].Select(r => r.Status).Distinct().ToList() switch
+        {
+            [] => null,
+            [var one] => one,
+            _ => "MIXED",
+        };
+        string Describe(string orderId) =>
+            $"{orderId} (payment {PaymentStatus(orderId) ?? "none"}, view {ViewStatus(orderId)}, reservations {ReservationStatus(orderId) ?? "none"})";
+
+        var checks = new List<Finding>();
+        void Add(string name, string description, IEnumerable<string> offenders)
+        {
+            var all = offenders.ToList();
+            checks.Add(new Finding(name, description, all.Count, all.Take(limit).ToList()));
+        }
+
+        // Nothing lost.
+        Add(CheckNames.Unsettled, "accepted orders with no final state in the view (PENDING or no view row)",
+            books.AcceptedOrders.Order(StringComparer.Ordinal)
+                .Where(id => !views.TryGetValue(id, out var v) || !OrderStatus.IsTerminal(v.Status))
+                .Select(id => $"{id} ({ViewStatus(id)})"));
+
+        // Nothing doubled.
+        Add(CheckNames.DuplicateIdempotencyKeys, "more than one order per (user id, idempotency key)",
+            books.RepeatedIdempotencyKeys.Select(k => $"{k.UserId}/{k.Key}: {k.Orders} orders"));
+        Add(CheckNames.DuplicateOrderCreated, "more than one order.created event per order (gateway outbox)",
+            allOrders.Select(id => (id, n: EventCount(id, Topics.OrderCreated))).Where(x => x.n > 1).Select(x => $"{x.id}: {x.n}"));
+        Add(CheckNames.DuplicateInventoryDecisions, "more than one inventory.reserved/inventory.failed event per order (inventory outbox)",
+            allOrders.Select(id => (id, r: EventCount(id, Topics.InventoryReserved), f: EventCount(id, Topics.InventoryFailed)))
+                .Where(x => x.r + x.f > 1).Select(x => $"{x.id}: {x.r} reserved, {x.f} failed"));
+        Add(CheckNames.DuplicateReleases, "more than one inventory.released event per order (inventory outbox)",
+            allOrders.Select(id => (id, n: EventCount(id, Topics.InventoryReleased))).Where(x => x.n > 1).Select(x => $"{x.id}: {x.n}"));
+        Add(CheckNames.MixedReservations, "orders whose reservation lines are not all in one status (part sold or released)",
+            allOrders.Where(id => ReservationStatus(id) == "MIXED")
+                .Select(id => $"{id}: {string.Join(", ", reservations[id].OrderBy(r => r.Sku, StringComparer.Ordinal).Select(r => $"{r.Sku} {r.Status}"))}"));
+        Add(CheckNames.DuplicatePayments, "more than one payment, or more than one payment.authorized/payment.failed event, per order",
+            allOrders.Select(id => (id, rows: payments[id].Count(), a: EventCount(id, Topics.PaymentAuthorized), f: EventCount(id, Topics.PaymentFailed)))
+                .Where(x => x.rows > 1 || x.a + x.f > 1).Select(x => $"{x.id}: {x.rows} payments, {x.a} authorized, {x.f} failed events"));
+        Add(CheckNames.DuplicateTimelineEvents, "an event type in an order's timeline more than once (two events where the saga emits one)",
+            books.Timeline.Where(t => t.Count > 1).OrderBy(t => t.OrderId, StringComparer.Ordinal).Select(t => $"{t.OrderId}: {t.Type} x{t.Count}"));
+
+        // Stock balances.
+        Add(CheckNames.StockBalance, "SKUs where available + reserved + sold differs from the stock received",
+            books.Stock.Where(s => s.Available + s.Reserved + s.Sold != s.Received)
+                .Select(s => $"{s.Sku}: {s.Available} + {s.Reserved} + {s.Sold} = {s.Available + s.Reserved + s.Sold}, received {s.Received}"));
+        Add(CheckNames.StockNegative, "SKUs with a negative available, reserved or sold",
+            books.Stock.Where(s => s.Available < 0 || s.Reserved < 0 || s.Sold < 0)
+                .Select(s => $"{s.Sku}: available {s.Available}, reserved {s.Reserved}, sold {s.Sold}"));
+        Add(CheckNames.StockReserved, "SKUs with stock still reserved (must be 0 once the system is quiet)",
+            books.Stock.Where(s => s.Reserved != 0).Select(s => $"{s.Sku}: {s.Reserved} reserved"));
+        var lineTotals = books.Reservations.GroupBy(r => (r.Sku, r.Status)).ToDictionary(g => g.Key, g => g.Sum(r => (long)r.Qty));
+        Add(CheckNames.StockVsReservations, "SKUs whose reserved or sold differs from the sum of their RESERVED or SOLD reservation lines",
+            books.Stock.Select(s => (s, r: lineTotals.GetValueOrDefault((s.Sku, Reserved)), so: lineTotals.GetValueOrDefault((s.Sku, Sold))))
+                .Where(x => x.s.Reserved != x.r || x.s.Sold != x.so)
+                .Select(x => $"{x.s.Sku}: reserved {x.s.Reserved} vs lines {x.r}, sold {x.s.Sold} vs lines {x.so}"));
+        var soldByView = books.SoldByConfirmedOrders.ToDictionary(s => s.Sku, s => s.Qty, StringComparer.Ordinal);
+        var stockSold = books.Stock.ToDictionary(s => s.Sku, s => s.Sold, StringComparer.Ordinal);
+        Add(CheckNames.SoldVsConfirmed, "SKUs whose sold differs from the quantity of CONFIRMED orders' items (view)",
+            stockSold.Keys.Union(soldByView.Keys).Order(StringComparer.Ordinal)
+                .Where(sku => stockSold.GetValueOrDefault(sku) != soldByView.GetValueOrDefault(sku))
+                .Select(sku => $"{sku}: sold {stockSold.GetValueOrDefault(sku)}, confirmed orders {soldByView.GetValueOrDefault(sku)}"));
+
+        // The saga's outcomes agree across the services.
+        Add(CheckNames.ConfirmedConsistency, "orders where payment AUTHORIZED, view CONFIRMED and reservations SOLD do not agree",
+            allOrders.Where(id =>
+            {
+                var authorized = PaymentStatus(id) == Authorized;
+                var confirmed = views.TryGetValue(id, out var v) && v.Status == OrderStatus.Confirmed;
+                var sold = ReservationStatus(id) == Sold;
+                return authorized != confirmed || confirmed != sold;
+            }).Select(Describe));
+        Add(CheckNames.DeclinedCompensated, "orders with payment DECLINED whose reservation is not RELEASED or whose view is not FAILED PAYMENT_DECLINED (or the reverse)",
+            allOrders.Where(id =>
+            {
+                var declined = PaymentStatus(id) == Declined;
+                var viewDeclined = views.TryGetValue(id, out var v) && v.Status == OrderStatus.Failed && v.Reason == FailureReasons.PaymentDeclined;
+                return declined != viewDeclined || (declined && ReservationStatus(id) != Released);
+            }).Select(Describe));
+        Add(CheckNames.InventoryFailedAlone, "orders inventory failed (outbox or view) that still have a payment or reservation lines",
+            allOrders.Where(id =>
+                (EventCount(id, Topics.InventoryFailed) > 0 || (views.TryGetValue(id, out var v) && v.InventoryFailure is not null)) &&
+                (payments[id].Any() || reservations[id].Any()))
+            .Select(Describe));
+        Add(CheckNames.ConflictingOutcomes, "orders with both outcomes of one step (reserved and failed, or authorized and failed) in the timeline, the view's facts or the outboxes",
+            allOrders.Select(id => (id, why: Conflicts(id))).Where(x => x.why.Count > 0).Select(x => $"{x.id}: {string.Join(", ", x.why)}"));
+
+        List<string> Conflicts(string id)
+        {
+            var why = new List<string>();
+            var types = timeline[id].Select(t => t.Type).ToHashSet(StringComparer.Ordinal);
+            if (types.Contains(Topics.InventoryReserved) && types.Contains(Topics.InventoryFailed)) why.Add("timeline reserved+failed");
+            if (types.Contains(Topics.PaymentAuthorized) && types.Contains(Topics.PaymentFailed)) why.Add("timeline authorized+failed");
+            if (views.TryGetValue(id, out var v))
+            {
+                if (v.SeenReserved && v.InventoryFailure is not null) why.Add("view facts reserved+failed");
+                if (v.SeenAuthorized && v.PaymentFailure is not null) why.Add("view facts authorized+failed");
+            }
+            if (EventCount(id, Topics.InventoryReserved) > 0 && EventCount(id, Topics.InventoryFailed) > 0) why.Add("inventory outbox reserved+failed");
+            if (EventCount(id, Topics.PaymentAuthorized) > 0 && EventCount(id, Topics.PaymentFailed) > 0) why.Add("payment outbox authorized+failed");
+            return why;
+        }
+
+        // Nothing left in flight.
+        Add(CheckNames.OutboxUnsent, "outbox rows not yet published (sent_at IS NULL), per service",
+            books.Outboxes.Where(o => o.Unsent > 0).Select(o => $"{o.Service}: {o.Unsent} (oldest {o.OldestUnsentSeconds:0.###} s)"));
+        if (kafka is null)
+        {
+            checks.Add(new Finding(CheckNames.ConsumerLag, "consumer lag per group and topic (committed offsets vs high watermarks): Kafka not given", 0, [], Skipped: true));
+            checks.Add(new Finding(CheckNames.DeadLettersUnaccounted, "dead letters without their original topic/partition/offset or error: Kafka not given", 0, [], Skipped: true));
+        }
+        else
+        {
+            var lagging = kafka.Lags.Where(l => l.Lag > 0).ToList();
+            checks.Add(new Finding(CheckNames.ConsumerLag, "messages behind the committed offsets, per group and topic",
+                lagging.Sum(l => l.Lag), lagging.Take(limit).Select(l => $"{l.Group}/{l.Topic}: {l.Lag}").ToList()));
+            Add(CheckNames.DeadLettersUnaccounted, "dead letters without their original topic/partition/offset or error message",
+                kafka.DeadLetters.Where(d => !d.AccountedFor).Select(d => $"{d.Topic} [{d.Partition}] @{d.Offset}"));
+        }
+
+        return new CheckReport
+        {
+            Quiet = quiet,
+            KafkaChecked = kafka is not null,
+            Checks = checks,
+            Totals = Totals(books, views, accepted, reservations),
+            Outboxes = books.Outboxes,
+            Consumers = Consumers(books, kafka, options),
+            Topics = kafka?.Topics ?? [],
+            DeadLetters = kafka?.DeadLetters ?? [],
+            SettleTimes = books.SettleTimes,
+        };
+    }
+
+    private static Totals Totals(Books books, Dictionary<string, ViewRow> views, HashSet<string> accepted, ILookup<string, ReservationRow> reservations)
+    {
+        var outcomes = books.AcceptedOrders
+            .Select(id => views.TryGetValue(id, out var v) ? v.Status + (v.Reason is null ? "" : " " + v.Reason) : "NO VIEW")
+            .GroupBy(o => o, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
+        var acceptedViews = books.AcceptedOrders.Select(id => views.GetValueOrDefault(id)).ToList();
+        return new Totals
+        {
+            AcceptedOrders = books.AcceptedOrders.Count,
+            Outcomes = outcomes,
+            Confirmed = acceptedViews.Count(v => v?.Status == OrderStatus.Confirmed),
+            Failed = acceptedViews.Count(v => v?.Status == OrderStatus.Failed),
+            Pending = acceptedViews.Count(v => v is null || v.Status == OrderStatus.Pending),
+            ViewsWithoutAcceptedOrder = views.Keys.Count(id => !accepted.Contains(id)),
+            PaymentsAuthorized = books.Payments.Count(p => p.Status == Authorized),
+            PaymentsDeclined = books.Payments.Count(p => p.Status == Declined),
+            ReservationsByStatus = reservations
+                .Select(g => g.Select(r => r.Status).Distinct().Count() == 1 ? g.First().Status : "MIXED")
+                .GroupBy(s => s, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal),
+            Skus = books.Stock.Count,
+            StockReceived = books.Stock.Sum(s => s.Received),
+            Sold = books.Stock.Sum(s => s.Sold),
+        };
+    }
+
+    private static List<ConsumerReport> Consumers(Books books, KafkaState? kafka, CheckOptions options) =>
+        options.ConsumerGroups.Select(g =>
+        {
+            var inbox = books.Inbox.Where(i => i.Service == g.Service && i.Consumer == g.Name && g.Topics.Contains(i.Topic)).Sum(i => i.Count);
+            if (kafka is null) return new ConsumerReport(g.Name, g.Service, g.Topics, inbox, null, null, null);
+            var messages = kafka.Topics.Where(t => g.Topics.Contains(t.Topic)).Sum(t => t.Messages);
+            var deadLetters = kafka.DeadLetters.LongCount(d => d.ConsumerGroup == g.Name && d.OriginalTopic is { } t && g.Topics.Contains(t));
+            var lag = kafka.Lags.Where(l => l.Group == g.Name).Sum(l => l.Lag);
+            return new ConsumerReport(g.Name, g.Service, g.Topics, inbox, messages, deadLetters, lag);
+        }).ToList();
+}
