@@ -3,8 +3,10 @@
 # down; every order polled until it settles):
 #   deploy/local/load.sh                                  # 50 orders/s peak, 10 s ramps, 30 s hold
 #   deploy/local/load.sh --rate 200 --duration 1m --poll-ms 50 --json /tmp/load.json
-# Starts the stack (run.sh start) unless ORDERSTREAM_URL points at a running gateway, and stops what
-# it started. Every option after the script name goes to the load tool (--help lists them).
+# Starts the stack (run.sh start) unless ORDERSTREAM_URL points at a running gateway; then it also
+# checks the books once the system is quiet (run.sh check) and stops what it started. Every option
+# after the script name goes to the load tool (--help lists them). Exits non-zero if the load tool's
+# thresholds or the check fail.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CONFIG=${CONFIGURATION:-Release}
@@ -16,4 +18,9 @@ if [ -z "$url" ]; then
 else
   dotnet build "$ROOT/deploy/OrderStream.Load" -c "$CONFIG" -v quiet -nologo >/dev/null
 fi
-dotnet "$ROOT/deploy/OrderStream.Load/bin/$CONFIG/net10.0/OrderStream.Load.dll" --url "$url" "$@"
+status=0
+dotnet "$ROOT/deploy/OrderStream.Load/bin/$CONFIG/net10.0/OrderStream.Load.dll" --url "$url" "$@" || status=$?
+if [ -z "${ORDERSTREAM_URL:-}" ]; then
+  "$ROOT/deploy/local/run.sh" check --wait 60 || status=$?
+fi
+exit $status
