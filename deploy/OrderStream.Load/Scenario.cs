@@ -42,9 +42,10 @@ public sealed record Scenario(double StartRate, IReadOnlyList<Stage> Stages)
         foreach (var stage in Stages)
         {
             var length = stage.Duration.TotalSeconds;
+            if (length == 0) { rate = stage.Target; continue; } // "0s:100" jumps straight to 100/s
             var part = Math.Min(left, length);
             if (part <= 0) break;
-            var rateAtPart = rate + (stage.Target - rate) * (length == 0 ? 1 : part / length);
+            var rateAtPart = rate + (stage.Target - rate) * (part / length);
             total += (rate + rateAtPart) / 2 * part;
             left -= part;
             rate = stage.Target;

@@ -24,4 +24,12 @@ public class ScenarioTests
         Assert.Equal(2_000, scenario.ArrivalsBy(TimeSpan.FromSeconds(30)), 6);
         Assert.Equal(2_000, scenario.ArrivalsBy(TimeSpan.FromSeconds(99)), 6); // nothing after the last stage
     }
+
+    [Fact]
+    public void A_zero_length_stage_jumps_to_its_rate()
+    {
+        var scenario = Scenario.Parse(1, "0s:100,10s:100");
+        Assert.Equal(500, scenario.ArrivalsBy(TimeSpan.FromSeconds(5)), 6);
+        Assert.Equal(1_000, scenario.ArrivalsBy(TimeSpan.FromSeconds(10)), 6);
+    }
 }

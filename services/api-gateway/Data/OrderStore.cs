@@ -23,6 +23,10 @@ public static class OrderStore
         SELECT order_id, request_hash FROM orders WHERE user_id = @UserId AND idempotency_key = @IdempotencyKey
         """;
 
+    /// <summary>An accepted order as a PENDING view (before the materializer has one).</summary>
+    public static OrderView PendingView(Guid orderId, string userId, IReadOnlyList<OrderLine> items, decimal amount, string currency, DateTimeOffset createdAt) =>
+        new(orderId, OrderStatus.Pending, null, userId, items, amount, currency, createdAt, createdAt, null, []);
+
     public static async Task<(AcceptOutcome Outcome, Guid OrderId)> AcceptAsync(
         NpgsqlDataSource db, OutboxSignal signal, ValidOrder order, string? idempotencyKey, CancellationToken ct)
     {
@@ -62,8 +66,7 @@ public static class OrderStore
         var row = await conn.QuerySingleOrDefaultAsync<(Guid OrderId, string UserId, string Items, decimal Amount, string Currency, DateTime CreatedAt)?>(
             new CommandDefinition(GetSql, new { OrderId = orderId }, cancellationToken: ct));
         if (row is not { } r) return null;
-        var createdAt = new DateTimeOffset(DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc));
-        return new OrderView(r.OrderId, OrderStatus.Pending, null, r.UserId, JsonSerializer.Deserialize<List<OrderLine>>(r.Items, EventJson.Options),
-            r.Amount, r.Currency, createdAt, createdAt, null, []);
+        return PendingView(r.OrderId, r.UserId, JsonSerializer.Deserialize<List<OrderLine>>(r.Items, EventJson.Options)!,
+            r.Amount, r.Currency, new DateTimeOffset(DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc)));
     }
 }

@@ -24,7 +24,7 @@ public static class OrderEndpoints
         app.MapGet("/orders/{id}", GetAsync);
     }
 
-    private static async Task<IResult> PlaceAsync(HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, ILoggerFactory logs, CancellationToken ct)
+    private static async Task<IResult> PlaceAsync(HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, OrderViewCache cache, ILoggerFactory logs, CancellationToken ct)
     {
         if (!request.HasJsonContentType())
             return Results.Problem(statusCode: 415, title: "Content-Type must be application/json");
@@ -52,6 +52,9 @@ public static class OrderEndpoints
             System.Diagnostics.Activity.Current?.SetTag("order.id", orderId.ToString());
             if (outcome == AcceptOutcome.Created)
             {
+                // Polls of the new order are answered from Redis from the start, not by asking the
+                // materializer (which has not seen it yet) and then this service's database each time.
+                await cache.AddAsync(OrderStore.PendingView(orderId, order.UserId, order.Items, order.Amount, order.Currency, DateTimeOffset.UtcNow));
                 Accepted.Add(1);
                 logs.CreateLogger(typeof(OrderEndpoints)).LogInformation("Order {OrderId} accepted for {UserId}", orderId, order.UserId);
             }

@@ -16,10 +16,11 @@ namespace OrderStream.Hosting.Caching;
 /// </summary>
 public sealed class OrderViewCache(ConnectionMultiplexer redis, ILogger<OrderViewCache> logger)
 {
-    // A settled view never changes, so it may live long; a pending one is short-lived so that a refresh
-    // lost to a Redis outage cannot keep a stale PENDING around for long.
+    // A settled view never changes, so it may live long. A pending one is replaced by the materializer
+    // at every change; its TTL only bounds how long a refresh lost to a Redis outage can leave it stale,
+    // and it must outlast a busy saga, or every poll of a pending order falls through to the store.
     private static readonly TimeSpan SettledTtl = TimeSpan.FromHours(1);
-    private static readonly TimeSpan PendingTtl = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan PendingTtl = TimeSpan.FromSeconds(30);
 
     private static readonly Meter Meter = new("OrderStream.Cache");
     private static readonly Counter<long> Lookups = Meter.CreateCounter<long>("orderstream.cache.lookups", "{lookup}",
@@ -43,12 +44,20 @@ public sealed class OrderViewCache(ConnectionMultiplexer redis, ILogger<OrderVie
         }
     }
 
-    public async Task SetAsync(OrderView view)
+    public Task SetAsync(OrderView view) => WriteAsync(view, When.Always);
+
+    /// <summary>
+    /// Caches <paramref name="view"/> only if the order has no entry yet, so it can never replace a newer
+    /// view the materializer wrote (the gateway's view of an order it has just accepted).
+    /// </summary>
+    public Task AddAsync(OrderView view) => WriteAsync(view, When.NotExists);
+
+    private async Task WriteAsync(OrderView view, When when)
     {
         try
         {
             await redis.GetDatabase().StringSetAsync(OrderView.CacheKey(view.OrderId),
-                JsonSerializer.SerializeToUtf8Bytes(view, EventJson.Options), view.IsSettled ? SettledTtl : PendingTtl);
+                JsonSerializer.SerializeToUtf8Bytes(view, EventJson.Options), view.IsSettled ? SettledTtl : PendingTtl, when);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
