@@ -46,8 +46,8 @@ public class CheckedRun : OrderStreamStack, IAsyncLifetime
             currency = "EUR",
             items = Enumerable.Range(0, random.Next(1, 3)).Select(_ => new { sku = Skus[random.Next(Skus.Length)], qty = random.Next(1, 4), price = 3.00m }).ToList(),
         })).ToList();
-        var ids = await ForAllAsync(bodies, 16, b => PlaceAsync(b.Key, b.Body));
-        Views = await ForAllAsync(ids, 16, id => WaitSettledAsync(id, TimeSpan.FromSeconds(90)));
+        var ids = await Concurrently.ForAllAsync(bodies, 16, b => PlaceAsync(b.Key, b.Body));
+        Views = await Concurrently.ForAllAsync(ids, 16, id => WaitSettledAsync(id, TimeSpan.FromSeconds(90)));
         await Checker.WaitUntilQuietAsync(TimeSpan.FromSeconds(90));
     }
 
@@ -62,14 +62,4 @@ public class CheckedRun : OrderStreamStack, IAsyncLifetime
 
     private sealed record Accepted(Guid OrderId, string Status);
 
-    public static async Task<TResult[]> ForAllAsync<T, TResult>(IEnumerable<T> items, int parallelism, Func<T, Task<TResult>> work)
-    {
-        using var gate = new SemaphoreSlim(parallelism);
-        return await Task.WhenAll(items.Select(async item =>
-        {
-            await gate.WaitAsync();
-            try { return await work(item); }
-            finally { gate.Release(); }
-        }));
-    }
 }

@@ -23,8 +23,8 @@ public sealed class DeadLetterTests(OrderStreamStack stack) : IClassFixture<Orde
             }
         }
 
-        var ids = await Orders.ForAllAsync(Enumerable.Range(0, 40), 8, i => stack.PlaceAsync(Orders.Body($"dlq-{i}", ("D-1", 1, 1.00m))));
-        var views = await Orders.ForAllAsync(ids, 8, id => stack.WaitSettledAsync(id));
+        var ids = await Concurrently.ForAllAsync(Enumerable.Range(0, 40), 8, i => stack.PlaceAsync(Orders.Body($"dlq-{i}", ("D-1", 1, 1.00m))));
+        var views = await Concurrently.ForAllAsync(ids, 8, id => stack.WaitSettledAsync(id));
         Assert.All(views, v => Assert.Equal(OrderStatus.Confirmed, v.Status));
 
         // Each consuming group dead-letters its own copy, with where it came from and why.

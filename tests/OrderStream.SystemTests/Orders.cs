@@ -23,15 +23,4 @@ internal static class Orders
     public static async Task<List<Stock>> InventoryAsync(this OrderStreamStack stack) =>
         (await stack.Http.GetFromJsonAsync<List<Stock>>("/inventory"))!;
 
-    /// <summary>Runs <paramref name="work"/> over <paramref name="items"/> with at most <paramref name="parallelism"/> in flight.</summary>
-    public static async Task<TResult[]> ForAllAsync<T, TResult>(IEnumerable<T> items, int parallelism, Func<T, Task<TResult>> work)
-    {
-        using var gate = new SemaphoreSlim(parallelism);
-        return await Task.WhenAll(items.Select(async item =>
-        {
-            await gate.WaitAsync();
-            try { return await work(item); }
-            finally { gate.Release(); }
-        }));
-    }
 }

@@ -18,9 +18,9 @@ public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) 
     {
         foreach (var sku in new[] { "R-1", "R-2", "R-3" }) await stack.SeedAsync(sku, 40);
         var random = new Random(7);
-        var ids = await Orders.ForAllAsync(Enumerable.Range(0, 150), 16, i =>
+        var ids = await Concurrently.ForAllAsync(Enumerable.Range(0, 150), 16, i =>
             stack.PlaceAsync(Orders.Body($"replay-{i}", ($"R-{random.Next(1, 4)}", random.Next(1, 3), 4.00m))));
-        await Orders.ForAllAsync(ids, 16, id => stack.WaitSettledAsync(id));
+        await Concurrently.ForAllAsync(ids, 16, id => stack.WaitSettledAsync(id));
         await WaitQuietAsync();
         var before = await SnapshotAsync();
 

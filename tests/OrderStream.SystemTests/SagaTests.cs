@@ -28,10 +28,10 @@ public sealed class SagaTests(DecliningStack stack, ITestOutputHelper output) : 
         var bodies = Enumerable.Range(0, OrderCount).Select(i => Orders.Body($"user-{i % 50}",
             Enumerable.Range(0, random.Next(1, 3)).Select(_ => (skus[random.Next(Skus)], random.Next(1, 4), 2.50m)).ToArray())).ToList();
 
-        var ids = await Orders.ForAllAsync(bodies, 32, stack.PlaceAsync);
+        var ids = await Concurrently.ForAllAsync(bodies, 32, stack.PlaceAsync);
         Assert.Equal(OrderCount, ids.Distinct().Count());
 
-        var views = await Orders.ForAllAsync(ids, 32, id => stack.WaitSettledAsync(id, TimeSpan.FromSeconds(120)));
+        var views = await Concurrently.ForAllAsync(ids, 32, id => stack.WaitSettledAsync(id, TimeSpan.FromSeconds(120)));
         var outcomes = views.GroupBy(v => $"{v.Status} {v.Reason}").ToDictionary(g => g.Key, g => g.Count());
         output.WriteLine(string.Join(", ", outcomes.Select(o => $"{o.Key}: {o.Value}")));
 
