@@ -63,9 +63,6 @@ public sealed partial class EventConsumer : BackgroundService
             .ToDictionary(g => g.Key, g => g.Sum(p => Math.Max(0, p.High - p.Position)));
     }
 
-    /// <summary>The consumer group, which is also this consumer's name in the inbox.</summary>
-    public string Group => _group;
-
     // Consume() blocks, so the loop gets its own thread instead of holding a pool thread or host start-up.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);

@@ -49,8 +49,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (!File.Exists(_dll)) throw new FileNotFoundException($"Build the solution first: {_dll} is missing");
     }
 
-    public bool IsRunning => _process is { HasExited: false };
-
     public async Task StartAsync(TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? overrides = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -93,14 +91,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try { await p.WaitForExitAsync(cts.Token); }
         catch (OperationCanceledException) { p.Kill(); await p.WaitForExitAsync(); }
-    }
-
-    /// <summary>SIGKILL: a crash, with no chance to commit or clean up.</summary>
-    public async Task KillAsync()
-    {
-        if (_process is not { HasExited: false } p) return;
-        p.Kill();
-        await p.WaitForExitAsync();
     }
 
     /// <summary>How many lines of output since the last start contain <paramref name="text"/>.</summary>
