@@ -15,16 +15,25 @@ using Polly;
 namespace OrderStream.Messaging;
 
 /// <summary>
-/// The consumer loop. Per message: decode → (begin transaction → inbox row → handler → outbox rows →
-/// commit) retried with backoff → store the offset. The offset is stored only after the commit, so a
-/// crash re-delivers the message and the inbox row makes the second delivery a no-op. A message that
-/// can never succeed goes to "{topic}.dlq" with the error, and the partition moves on.
+/// The consumer loop. It takes what has been fetched (up to <see cref="KafkaOptions.MaxBatchSize"/>),
+/// and applies it in one transaction per lane: inbox rows first (an event already there is a
+/// duplicate and is skipped), then each handler, then the outbox rows, then one commit; only then are
+/// the offsets stored. A crash before the commit re-delivers the batch, and the inbox makes every
+/// second delivery a no-op. If a batch fails, its messages are applied again one by one, each with
+/// its own retries, so one bad message is dead-lettered ("{topic}.dlq") and the partition moves on.
 /// </summary>
 public sealed partial class EventConsumer : BackgroundService
 {
     private const string InboxSql = """
         INSERT INTO inbox (consumer, event_id, topic) VALUES (@Consumer, @EventId, @Topic)
         ON CONFLICT DO NOTHING
+        """;
+
+    private const string BatchInboxSql = """
+        INSERT INTO inbox (consumer, event_id, topic)
+        SELECT @Consumer, e.event_id, e.topic FROM unnest(@EventIds, @Topics) AS e(event_id, topic)
+        ON CONFLICT DO NOTHING
+        RETURNING event_id
         """;
 
     private readonly IServiceProvider _services;
@@ -36,15 +45,17 @@ public sealed partial class EventConsumer : BackgroundService
     private readonly ILogger<EventConsumer> _logger;
     private readonly ResiliencePipeline _pipeline;
     private readonly string _group;
+    private readonly KeyValuePair<string, object?> _groupTag;
 
     public EventConsumer(IServiceProvider services, NpgsqlDataSource db, KafkaProducer producer, OutboxSignal signal,
         EventSubscriptions subscriptions, IOptions<KafkaOptions> options, ILogger<EventConsumer> logger)
     {
         (_services, _db, _producer, _signal, _subscriptions, _options, _logger) = (services, db, producer, signal, subscriptions, options.Value, logger);
         _group = _options.GroupId;
+        _groupTag = new("messaging.consumer.group.name", _group);
         _pipeline = Transient.MessagePipeline((ex, attempt, delay) => LogRetry(ex, attempt, delay.TotalMilliseconds));
         MessagingTelemetry.Meter.CreateObservableGauge("orderstream.consumer.lag", () => _lag.Select(l =>
-                new Measurement<long>(l.Value, new("messaging.destination.name", l.Key), new("messaging.consumer.group.name", _group))),
+                new Measurement<long>(l.Value, new("messaging.destination.name", l.Key), _groupTag)),
             "{message}", "Messages behind the end of each topic, summed over this consumer's partitions");
     }
 
@@ -72,38 +83,38 @@ public sealed partial class EventConsumer : BackgroundService
         using var consumer = Build();
         consumer.Subscribe(_subscriptions.Topics);
         LogStarted(_group, string.Join(", ", _subscriptions.Topics));
+        var batch = new List<ConsumeResult<byte[]?, byte[]?>>(_options.MaxBatchSize);
         var consumeErrors = 0;
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                ConsumeResult<byte[]?, byte[]?>? message;
+                batch.Clear();
                 try
                 {
-                    message = consumer.Consume(TimeSpan.FromSeconds(1));
+                    // Wait for one message, then take whatever else is already fetched: batches grow with the load.
+                    var first = consumer.Consume(TimeSpan.FromSeconds(1));
+                    if (first is { IsPartitionEOF: false }) batch.Add(first);
+                    while (batch.Count is > 0 and var n && n < _options.MaxBatchSize && consumer.Consume(TimeSpan.Zero) is { } next)
+                        if (!next.IsPartitionEOF) batch.Add(next);
                     consumeErrors = 0;
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
-                    // Broker trouble: back off instead of spinning, then poll again.
+                    // Broker trouble: apply what was taken; if nothing, back off instead of spinning.
                     consumeErrors++;
                     _logger.LogWarning(ex, "Consume failed ({Code}); retrying", ex.Error.Code);
-                    ct.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(5_000, 50 * Math.Pow(2, Math.Min(consumeErrors, 10)))));
-                    continue;
+                    if (batch.Count == 0)
+                    {
+                        ct.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(5_000, 50 * Math.Pow(2, Math.Min(consumeErrors, 10)))));
+                        continue;
+                    }
                 }
                 MeasureLag(consumer);
-                if (message is null || message.IsPartitionEOF) continue;
+                if (batch.Count == 0) continue;
 
-                ProcessAsync(message, ct).GetAwaiter().GetResult();
-                try
-                {
-                    consumer.StoreOffset(message);
-                }
-                catch (KafkaException ex)
-                {
-                    // The partition was revoked while we worked: its new owner re-reads the message and the inbox skips it.
-                    _logger.LogInformation("Offset not stored for {Topic} [{Partition}] @{Offset}: {Reason}", message.Topic, message.Partition.Value, message.Offset.Value, ex.Error.Reason);
-                }
+                ProcessBatchAsync(batch, ct).GetAwaiter().GetResult();
+                StoreOffsets(consumer, batch);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -114,6 +125,23 @@ public sealed partial class EventConsumer : BackgroundService
             // Leaves the group at once (partitions move now, not after the session timeout) and commits stored offsets.
             try { consumer.Close(); }
             catch (KafkaException ex) { _logger.LogWarning(ex, "Consumer close failed"); }
+        }
+    }
+
+    // Rebalances happen only inside Consume(), on this thread, so the partitions are still ours here.
+    private void StoreOffsets(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch)
+    {
+        foreach (var last in batch.GroupBy(m => m.TopicPartition).Select(g => g.MaxBy(m => m.Offset.Value)!))
+        {
+            try
+            {
+                consumer.StoreOffset(last);
+            }
+            catch (KafkaException ex)
+            {
+                // The partition was revoked: its new owner re-reads the messages and the inbox skips them.
+                _logger.LogInformation("Offset not stored for {Topic} [{Partition}] @{Offset}: {Reason}", last.Topic, last.Partition.Value, last.Offset.Value, ex.Error.Reason);
+            }
         }
     }
 
@@ -144,6 +172,45 @@ public sealed partial class EventConsumer : BackgroundService
             .Build();
     }
 
+    /// <summary>
+    /// Applies a batch: split into lanes by partition number, each lane in one transaction. Returns when
+    /// every message is applied, skipped as a duplicate, or dead-lettered. Throws only on shutdown.
+    /// </summary>
+    public Task ProcessBatchAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
+    {
+        var lanes = Math.Min(_options.ConsumerLanes, batch.Count);
+        if (lanes <= 1) return ProcessLaneAsync(batch, ct);
+        return Task.WhenAll(batch.GroupBy(m => m.Partition.Value % lanes).Select(lane => Task.Run(() => ProcessLaneAsync(lane.ToList(), ct), ct)));
+    }
+
+    private async Task ProcessLaneAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> messages, CancellationToken ct)
+    {
+        if (messages.Count == 1)
+        {
+            await ProcessAsync(messages[0], ct);
+            return;
+        }
+
+        var decoded = new List<Decoded>(messages.Count);
+        foreach (var message in messages)
+        {
+            try { decoded.Add(Decode(message)); }
+            catch (PermanentMessageException ex) { await DeadLetterAsync(message, ex, ct); }
+        }
+
+        try
+        {
+            await ApplyBatchAsync(decoded, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Nothing of the batch was committed: apply each message on its own, so a failing one is
+            // retried and dead-lettered alone and the rest still go through.
+            LogBatchFailed(ex, decoded.Count);
+            foreach (var d in decoded) await ProcessAsync(d.Message, ct);
+        }
+    }
+
     /// <summary>Handles one message to completion: applied, skipped as a duplicate, or dead-lettered. Throws only on shutdown.</summary>
     public async Task ProcessAsync(ConsumeResult<byte[]?, byte[]?> message, CancellationToken ct)
     {
@@ -154,9 +221,8 @@ public sealed partial class EventConsumer : BackgroundService
         using var scope = _logger.BeginScope(new Dictionary<string, object?> { ["OrderId"] = key, ["EventId"] = eventId });
         try
         {
-            var subscription = _subscriptions.For(message.Topic);
-            var (envelope, evt) = Decode(subscription, message, key, eventType);
-            await _pipeline.ExecuteAsync(async token => await ApplyAsync(subscription, envelope, evt, message.Topic, token), ct);
+            var decoded = Decode(message);
+            await _pipeline.ExecuteAsync(async token => await ApplyAsync(decoded, token), ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -165,8 +231,13 @@ public sealed partial class EventConsumer : BackgroundService
         }
     }
 
-    private static (Envelope, IOrderEvent) Decode(Subscription subscription, ConsumeResult<byte[]?, byte[]?> message, string? key, string? eventType)
+    private sealed record Decoded(ConsumeResult<byte[]?, byte[]?> Message, string Key, Subscription Subscription, Envelope Envelope, IOrderEvent Event);
+
+    private Decoded Decode(ConsumeResult<byte[]?, byte[]?> message)
     {
+        var key = message.Message.Key is { } k ? Encoding.UTF8.GetString(k) : null;
+        var eventType = MessagingTelemetry.Header(message.Message.Headers, Contracts.Headers.EventType);
+        var subscription = _subscriptions.For(message.Topic);
         if (eventType is not null && eventType != message.Topic)
             throw new PermanentMessageException($"Event type '{eventType}' does not belong on topic '{message.Topic}'");
         if (message.Message.Value is not { Length: > 0 } value)
@@ -183,7 +254,7 @@ public sealed partial class EventConsumer : BackgroundService
                 ?? throw new PermanentMessageException("Null payload");
             if (evt.OrderId == Guid.Empty || key != evt.OrderId.ToString())
                 throw new PermanentMessageException($"Message key '{key}' is not the payload's order id '{evt.OrderId}'");
-            return (envelope, evt);
+            return new Decoded(message, key, subscription, envelope, evt);
         }
         catch (JsonException ex)
         {
@@ -191,29 +262,78 @@ public sealed partial class EventConsumer : BackgroundService
         }
     }
 
-    private async Task ApplyAsync(Subscription subscription, Envelope envelope, IOrderEvent evt, string topic, CancellationToken ct)
+    private async Task ApplyAsync(Decoded message, CancellationToken ct)
     {
         await using var scope = _services.CreateAsyncScope();
         await using var conn = await _db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var fresh = await conn.ExecuteAsync(new CommandDefinition(InboxSql, new { Consumer = _group, envelope.EventId, Topic = topic }, tx, cancellationToken: ct));
+        var fresh = await conn.ExecuteAsync(new CommandDefinition(InboxSql, new { Consumer = _group, message.Envelope.EventId, Topic = message.Message.Topic }, tx, cancellationToken: ct));
         if (fresh == 0)
         {
-            LogDuplicate(envelope.EventId, topic);
+            CountDuplicate(message);
             return;
         }
 
-        var context = new EventContext(envelope, tx);
-        await subscription.Handle(scope.ServiceProvider, evt, context, ct);
-        await Outbox.WriteAsync(tx, context.Outgoing, envelope.EventId, ct);
+        var context = new EventContext(message.Envelope, tx);
+        await message.Subscription.Handle(scope.ServiceProvider, message.Event, context, ct);
+        var outgoing = new List<OutboxRow>(context.Outgoing.Count);
+        Outbox.Prepare(outgoing, context.Outgoing, message.Envelope.EventId);
+        await Outbox.InsertAsync(tx, outgoing, ct);
         await tx.CommitAsync(ct);
+        await AfterCommitAsync(outgoing.Count, context.AfterCommitActions, ct);
+    }
 
-        if (context.Outgoing.Count > 0) _signal.Notify();
-        foreach (var action in context.AfterCommitActions)
+    private async Task ApplyBatchAsync(List<Decoded> messages, CancellationToken ct)
+    {
+        if (messages.Count == 0) return;
+        await using var scope = _services.CreateAsyncScope();
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var fresh = (await conn.QueryAsync<Guid>(new CommandDefinition(BatchInboxSql, new
+        {
+            Consumer = _group,
+            EventIds = messages.Select(m => m.Envelope.EventId).ToArray(),
+            Topics = messages.Select(m => m.Message.Topic).ToArray(),
+        }, tx, cancellationToken: ct))).ToHashSet();
+
+        var outgoing = new List<OutboxRow>();
+        var afterCommit = new List<Func<CancellationToken, Task>>();
+        foreach (var message in messages)
+        {
+            // Remove, not Contains: a copy of the event later in the same batch is a duplicate too.
+            if (!fresh.Remove(message.Envelope.EventId))
+            {
+                CountDuplicate(message);
+                continue;
+            }
+            // Each message keeps its own span (continuing its producer's trace) around its handler and outbox rows.
+            using var activity = MessagingTelemetry.StartProcess(message.Message, message.Key, _group, message.Envelope.EventId.ToString(), message.Message.Topic);
+            var context = new EventContext(message.Envelope, tx);
+            await message.Subscription.Handle(scope.ServiceProvider, message.Event, context, ct);
+            Outbox.Prepare(outgoing, context.Outgoing, message.Envelope.EventId);
+            afterCommit.AddRange(context.AfterCommitActions);
+        }
+        await Outbox.InsertAsync(tx, outgoing, ct);
+        await tx.CommitAsync(ct);
+        await AfterCommitAsync(outgoing.Count, afterCommit, ct);
+    }
+
+    private async Task AfterCommitAsync(int published, IReadOnlyList<Func<CancellationToken, Task>> actions, CancellationToken ct)
+    {
+        if (published > 0) _signal.Notify();
+        if (actions.Count == 0) return;
+        // Best effort and independent of each other (cache refreshes), so they run side by side.
+        await Task.WhenAll(actions.Select(async action =>
         {
             try { await action(ct); }
-            catch (Exception ex) when (ex is not OperationCanceledException) { _logger.LogWarning(ex, "After-commit action failed for {EventId}", envelope.EventId); }
-        }
+            catch (Exception ex) when (ex is not OperationCanceledException) { _logger.LogWarning(ex, "After-commit action failed"); }
+        }));
+    }
+
+    private void CountDuplicate(Decoded message)
+    {
+        MessagingTelemetry.Duplicates.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", message.Message.Topic), _groupTag);
+        LogDuplicate(message.Envelope.EventId, message.Message.Topic);
     }
 
     private async Task DeadLetterAsync(ConsumeResult<byte[]?, byte[]?> message, Exception error, CancellationToken ct)
@@ -236,7 +356,7 @@ public sealed partial class EventConsumer : BackgroundService
             try { await _producer.Current.ProduceAsync(Topics.DeadLetter(message.Topic), deadLetter, token); }
             catch (Exception ex) { _producer.ReplaceIfFatal(ex); throw; }
         }, ct);
-        MessagingTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", message.Topic), new KeyValuePair<string, object?>("messaging.consumer.group.name", _group));
+        MessagingTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", message.Topic), _groupTag);
         LogDeadLettered(error, message.Topic, message.Partition.Value, message.Offset.Value);
     }
 
@@ -245,6 +365,9 @@ public sealed partial class EventConsumer : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Duplicate event {EventId} on {Topic} skipped")]
     private partial void LogDuplicate(Guid eventId, string topic);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} messages failed; applying them one by one")]
+    private partial void LogBatchFailed(Exception ex, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling failed (attempt {Attempt}); retrying in {DelayMs} ms")]
     private partial void LogRetry(Exception ex, int attempt, double delayMs);

@@ -23,6 +23,20 @@ public sealed class KafkaOptions
     [Range(3_000, 300_000)] public int SessionTimeoutMs { get; set; } = 10_000;
 
     /// <summary>
+    /// Most messages applied in one database transaction. Whatever is already fetched is taken, up to
+    /// this many, so a quiet consumer still handles each message at once and a busy one pays one commit
+    /// (and one inbox insert) per batch instead of per message.
+    /// </summary>
+    [Range(1, 10_000)] public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>
+    /// Transactions a consumer runs side by side. A batch is split by partition number (an order's events
+    /// share it in every topic), so one order's events stay in one lane, in order. Keep 1 where orders
+    /// contend for shared rows (inventory's stock), or lanes wait on each other's locks.
+    /// </summary>
+    [Range(1, 64)] public int ConsumerLanes { get; set; } = 1;
+
+    /// <summary>
     /// Start every assigned partition from its beginning instead of the committed offset, so the
     /// consumer receives every retained event again (to rebuild a view, or to audit idempotency: the
     /// inbox turns each already-applied event into a no-op). Applies on every assignment.

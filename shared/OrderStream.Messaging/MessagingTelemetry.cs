@@ -20,6 +20,9 @@ public static class MessagingTelemetry
     internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>(
         "orderstream.messaging.dead_lettered", "{message}", "Messages sent to a dead-letter topic");
 
+    internal static readonly Counter<long> Duplicates = Meter.CreateCounter<long>(
+        "orderstream.consumer.duplicates", "{message}", "Redelivered events the inbox recognised and skipped");
+
     /// <summary>The W3C context of the current activity, captured when an outbox row is written.</summary>
     public static (string? TraceParent, string? TraceState) CaptureCurrent()
     {

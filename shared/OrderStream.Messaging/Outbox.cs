@@ -19,7 +19,10 @@ public static class Outbox
 {
     private const string InsertSql = """
         INSERT INTO outbox (event_id, topic, msg_key, event_type, payload, traceparent, tracestate)
-        SELECT * FROM unnest(@EventIds, @Topics, @Keys, @Types, @Payloads, @TraceParents, @TraceStates)
+        SELECT event_id, topic, msg_key, event_type, payload, traceparent, tracestate
+        FROM unnest(@EventIds, @Topics, @Keys, @Types, @Payloads, @TraceParents, @TraceStates) WITH ORDINALITY
+             AS r(event_id, topic, msg_key, event_type, payload, traceparent, tracestate, n)
+        ORDER BY n
         """;
 
     /// <summary>The wire form of an event: the JSON envelope around its payload.</summary>
@@ -34,18 +37,33 @@ public static class Outbox
     }
 
     /// <summary>Adds <paramref name="events"/> to the outbox in <paramref name="tx"/>; call <see cref="OutboxSignal.Notify"/> after commit.</summary>
-    public static async Task WriteAsync(NpgsqlTransaction tx, IReadOnlyCollection<OutgoingEvent> events, Guid? causationId, CancellationToken ct)
+    public static Task WriteAsync(NpgsqlTransaction tx, IReadOnlyCollection<OutgoingEvent> events, Guid? causationId, CancellationToken ct)
+    {
+        var rows = new List<OutboxRow>(events.Count);
+        Prepare(rows, events, causationId);
+        return InsertAsync(tx, rows, ct);
+    }
+
+    /// <summary>
+    /// Turns <paramref name="events"/> into outbox rows, stamped with the current trace context. A batch
+    /// of consumed messages prepares each message's rows under its own span, then inserts them all at once.
+    /// </summary>
+    public static void Prepare(List<OutboxRow> rows, IReadOnlyCollection<OutgoingEvent> events, Guid? causationId)
     {
         if (events.Count == 0) return;
         var (traceParent, traceState) = MessagingTelemetry.CaptureCurrent();
         var now = DateTimeOffset.UtcNow;
-        var rows = events.Select(e =>
+        foreach (var e in events)
         {
             var eventId = Guid.CreateVersion7(now);
-            return (EventId: eventId, e.Topic, Key: e.OrderId.ToString(), Payload: Serialize(e, eventId, causationId, now));
-        }).ToArray();
+            rows.Add(new OutboxRow(eventId, e.Topic, e.OrderId.ToString(), Serialize(e, eventId, causationId, now), traceParent, traceState));
+        }
+    }
 
-        // One round trip for all of a transaction's events (unnest of parallel arrays).
+    /// <summary>One round trip for all the rows (unnest of parallel arrays); their ids follow the list's order.</summary>
+    public static async Task InsertAsync(NpgsqlTransaction tx, IReadOnlyList<OutboxRow> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0) return;
         await tx.Connection!.ExecuteAsync(new CommandDefinition(InsertSql, new
         {
             EventIds = rows.Select(r => r.EventId).ToArray(),
@@ -53,8 +71,11 @@ public static class Outbox
             Keys = rows.Select(r => r.Key).ToArray(),
             Types = rows.Select(r => r.Topic).ToArray(),
             Payloads = rows.Select(r => r.Payload).ToArray(),
-            TraceParents = rows.Select(_ => traceParent).ToArray(),
-            TraceStates = rows.Select(_ => traceState).ToArray(),
+            TraceParents = rows.Select(r => r.TraceParent).ToArray(),
+            TraceStates = rows.Select(r => r.TraceState).ToArray(),
         }, tx, cancellationToken: ct));
     }
 }
+
+/// <summary>An outbox row ready to insert: the serialized envelope and the trace context it continues.</summary>
+public sealed record OutboxRow(Guid EventId, string Topic, string Key, byte[] Payload, string? TraceParent, string? TraceState);

@@ -41,4 +41,43 @@ public sealed class PaymentTests(PaymentFixture payment) : IClassFixture<Payment
         Assert.Single(payment.EventsOf(Topics.PaymentAuthorized, order.OrderId));
         Assert.Equal(1, await payment.QueryOneAsync<long>("SELECT count(*) FROM payments WHERE order_id = @OrderId", new { order.OrderId }));
     }
+
+    [Fact]
+    public async Task A_backlog_is_applied_once_per_event_and_a_failing_message_is_dead_lettered_alone()
+    {
+        // Stopped, so the whole backlog is waiting when the consumer starts and arrives in big batches.
+        await payment.Service.StopAsync();
+        var orders = Enumerable.Range(0, 300).Select(_ => Reserved("backlog")).ToList();
+        var ids = new Dictionary<Guid, Guid>();
+        foreach (var order in orders)
+        {
+            ids[order.OrderId] = Guid.CreateVersion7();
+            await payment.Kafka.ProduceEventAsync(order, ids[order.OrderId]);
+        }
+        // Redeliveries of the same events (same event id) in the same backlog.
+        foreach (var order in orders.Take(40)) await payment.Kafka.ProduceEventAsync(order, ids[order.OrderId]);
+        // A handler failure that decoding cannot see: the database refuses a four-letter currency.
+        var unpayable = Reserved("backlog") with { Currency = "EURO" };
+        await payment.Kafka.ProduceEventAsync(unpayable);
+        foreach (var order in orders.Skip(40).Take(40)) await payment.Kafka.ProduceEventAsync(order, ids[order.OrderId]);
+        await payment.Service.StartAsync();
+        await payment.WaitCaughtUpAsync("payment", Topics.InventoryReserved);
+
+        var orderIds = orders.Select(o => o.OrderId).ToArray();
+        Assert.Equal(300, await payment.QueryOneAsync<long>("SELECT count(*) FROM payments WHERE order_id = ANY(@Ids)", new { Ids = orderIds }));
+        var authorized = payment.Kafka.ReadAll(Topics.PaymentAuthorized)
+            .Select(m => System.Text.Encoding.UTF8.GetString(m.Message.Key!))
+            .Where(key => orderIds.Contains(Guid.Parse(key)))
+            .ToList();
+        Assert.Equal(300, authorized.Count);
+        Assert.Equal(300, authorized.Distinct().Count());
+
+        var letter = Assert.Single(payment.Kafka.ReadAll(Topics.DeadLetter(Topics.InventoryReserved)),
+            m => System.Text.Encoding.UTF8.GetString(m.Message.Key!) == unpayable.OrderId.ToString());
+        Assert.True(letter.Message.Headers.TryGetLastBytes(OrderStream.Messaging.DeadLetterHeaders.ErrorType, out var errorType));
+        Assert.Contains("PostgresException", System.Text.Encoding.UTF8.GetString(errorType));
+        Assert.Equal(0, await payment.QueryOneAsync<long>("SELECT count(*) FROM payments WHERE order_id = @OrderId", new { unpayable.OrderId }));
+        // The failing message sank a batch, and that batch was applied again message by message.
+        Assert.True(payment.Service.CountOutput("applying them one by one") > 0, payment.Service.RecentOutput());
+    }
 }
