@@ -50,4 +50,24 @@ root.SetAction(async (ParseResult p, CancellationToken ct) =>
     var failures = report.ErrorCount + report.Unsettled + report.Dropped;
     return failures > p.GetValue(maxErrorRate) * Math.Max(1, report.Scheduled) ? 1 : 0;
 });
+
+var stateDir = new Option<string>("--state") { Description = "State directory of the stack run.sh started", DefaultValueFactory = _ => ".local" };
+var output = new Option<string>("--out") { Description = "Markdown file to write", DefaultValueFactory = _ => "docs/benchmarks.md" };
+var hold = new Option<string>("--hold") { Description = "Time held at each step's rate", DefaultValueFactory = _ => "20s" };
+var ladder = new Option<string?>("--rates") { Description = "Comma-separated rates the search climbs through" };
+var benchmark = new Command("benchmark", "Finds the highest sustainable rate of a stack started by deploy/local/run.sh, measures latency below it, a hot SKU and the tool's ceiling, and writes Markdown.")
+{
+    url, stateDir, output, hold, ladder,
+};
+benchmark.SetAction(async (ParseResult p, CancellationToken ct) =>
+{
+    var options = new BenchmarkOptions(new Uri(p.GetValue(url)!), p.GetValue(stateDir)!, p.GetValue(output)!)
+    {
+        Hold = Scenario.ParseDuration(p.GetValue(hold)!),
+    };
+    if (p.GetValue(ladder) is { } rates)
+        options = options with { Rates = rates.Split(',').Select(r => double.Parse(r, System.Globalization.CultureInfo.InvariantCulture)).ToList() };
+    return await new Benchmark(options, new LocalStack(options.StateDir), Console.Out).RunAsync(ct);
+});
+root.Subcommands.Add(benchmark);
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,181 @@
+using System.Text.RegularExpressions;
+using Confluent.Kafka;
+using Npgsql;
+using OrderStream.Checker;
+
+namespace OrderStream.Load;
+
+/// <summary>
+/// A stack started by deploy/local/run.sh, seen through its state directory: the pid files, the
+/// databases' connection strings and the Kafka bootstrap address. The benchmark reads its processes'
+/// CPU time and their settings from /proc, so what it reports is what actually ran.
+/// </summary>
+public sealed partial class LocalStack(string stateDir)
+{
+    public static readonly string[] Services = ["api-gateway", "inventory", "payment", "order-materializer"];
+
+    public string KafkaBootstrap { get; } = File.ReadAllText(Path.Combine(stateDir, "kafka.bootstrap")).Trim();
+
+    public IReadOnlyDictionary<string, string> ConnectionStrings { get; } = File.ReadAllLines(Path.Combine(stateDir, "connections.env"))
+        .Select(line => ConnectionLine().Match(line))
+        .Where(m => m.Success)
+        .ToDictionary(m => m.Groups[1].Value.ToLowerInvariant(), m => m.Groups[2].Value);
+
+    [GeneratedRegex("^([A-Z]+)_DB='(.*)'$")]
+    private static partial Regex ConnectionLine();
+
+    public CheckOptions CheckOptions => new(ConnectionStrings["gateway"], ConnectionStrings["inventory"], ConnectionStrings["payment"], ConnectionStrings["materializer"])
+    {
+        KafkaBootstrapServers = KafkaBootstrap,
+    };
+
+    private int? Pid(string name) =>
+        File.Exists(Path.Combine(stateDir, name + ".pid")) && int.TryParse(File.ReadAllText(Path.Combine(stateDir, name + ".pid")).Trim(), out var pid) ? pid : null;
+
+    /// <summary>The processes to measure, by name; PostgreSQL is the postmaster and every backend under it.</summary>
+    public IReadOnlyDictionary<string, int[]> Processes()
+    {
+        var groups = new Dictionary<string, int[]>();
+        foreach (var name in Services.Append("kafka").Append("redis"))
+            if (Pid(name) is { } pid) groups[name switch { "kafka" => "embedded kafka", "redis" => "redis-server", _ => name }] = [pid];
+        var postmasterFile = Path.Combine(stateDir, "pg", "postmaster.pid");
+        if (File.Exists(postmasterFile) && int.TryParse(File.ReadLines(postmasterFile).First(), out var postmaster))
+            groups["postgresql"] = [postmaster, .. ProcFs.ChildrenOf(postmaster)];
+        groups["load tool"] = [Environment.ProcessId];
+        return groups;
+    }
+
+    /// <summary>The settings each service runs with: its Kafka__*, Outbox__* and pool settings as seen in its environment.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> ServiceSettings()
+    {
+        var result = new Dictionary<string, IReadOnlyList<string>>();
+        foreach (var service in Services)
+        {
+            if (Pid(service) is not { } pid) continue;
+            result[service] = ProcFs.Environment(pid)
+                .Where(kv => kv.Key.StartsWith("Kafka__", StringComparison.Ordinal) && kv.Key != "Kafka__BootstrapServers"
+                             || kv.Key.StartsWith("Outbox__", StringComparison.Ordinal)
+                             || kv.Key.StartsWith("Payment__", StringComparison.Ordinal))
+                .Select(kv => $"{kv.Key}={kv.Value}")
+                .Concat(ProcFs.Environment(pid).TryGetValue("ConnectionStrings__Db", out var cs)
+                    ? [$"pool: Maximum Pool Size={new NpgsqlConnectionStringBuilder(cs).MaxPoolSize}"]
+                    : [])
+                .Order(StringComparer.Ordinal)
+                .ToList();
+        }
+        return result;
+    }
+
+    public async Task<IReadOnlyList<(string Name, string Value)>> PostgresSettingsAsync(CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionStrings["gateway"]);
+        await conn.OpenAsync(ct);
+        var settings = new List<(string, string)>();
+        foreach (var name in new[] { "server_version", "synchronous_commit", "fsync", "wal_sync_method", "max_connections", "shared_buffers", "commit_delay" })
+        {
+            await using var cmd = new NpgsqlCommand($"SHOW {name}", conn);
+            settings.Add((name, (string)(await cmd.ExecuteScalarAsync(ct))!));
+        }
+        return settings;
+    }
+
+    public int TopicPartitions(string topic)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = KafkaBootstrap }).Build();
+        return admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Count;
+    }
+}
+
+/// <summary>The little of /proc the benchmark needs (Linux only, like the rest of deploy/local).</summary>
+public static class ProcFs
+{
+    private static readonly double TicksPerSecond = 100; // USER_HZ: 100 on every Linux this runs on
+
+    /// <summary>CPU seconds (user + system) a process has used so far, threads included; 0 once it is gone.</summary>
+    public static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11]) + long.Parse(fields[12])) / TicksPerSecond;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Busy and total CPU seconds of the whole machine (all cores), from /proc/stat.</summary>
+    public static (double Busy, double Total) MachineCpuSeconds()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(long.Parse).ToArray();
+        var idle = fields[3] + fields[4];
+        var total = fields.Sum();
+        return ((total - idle) / TicksPerSecond, total / TicksPerSecond);
+    }
+
+    public static IEnumerable<int> ChildrenOf(int parent)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+            catch (IOException) { continue; }
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (int.TryParse(fields[1], out var ppid) && ppid == parent) yield return pid;
+        }
+    }
+
+    public static IReadOnlyDictionary<string, string> Environment(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                .Select(e => e.Split('=', 2)).Where(p => p.Length == 2)
+                .GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Last()[1]);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new Dictionary<string, string>();
+        }
+    }
+
+    public static string CpuModel() =>
+        File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+}
+
+/// <summary>CPU used by each process group between <see cref="Start"/> and <see cref="Stop"/>, in cores.</summary>
+public sealed class CpuSampler(Func<IReadOnlyDictionary<string, int[]>> processes)
+{
+    private Dictionary<string, double> _start = new();
+    private (double Busy, double Total) _machineStart;
+    private DateTime _startedAt;
+
+    public void Start()
+    {
+        _start = Snapshot();
+        _machineStart = ProcFs.MachineCpuSeconds();
+        _startedAt = DateTime.UtcNow;
+    }
+
+    /// <summary>Average cores used per group (1.0 = one core busy), and the machine's busy share of all cores.</summary>
+    public CpuUsage Stop()
+    {
+        var end = Snapshot();
+        var machine = ProcFs.MachineCpuSeconds();
+        var seconds = (DateTime.UtcNow - _startedAt).TotalSeconds;
+        var cores = end.ToDictionary(e => e.Key, e => Math.Max(0, e.Value - _start.GetValueOrDefault(e.Key)) / seconds);
+        var busy = (machine.Busy - _machineStart.Busy) / Math.Max(0.001, machine.Total - _machineStart.Total);
+        return new CpuUsage(cores, busy);
+    }
+
+    // Backends come and go, so the group's members are re-read each time (a backend that exited in
+    // between takes its CPU time with it: the figure is a lower bound for PostgreSQL).
+    private Dictionary<string, double> Snapshot() =>
+        processes().ToDictionary(p => p.Key, p => p.Value.Sum(ProcFs.CpuSeconds));
+}
+
+public sealed record CpuUsage(IReadOnlyDictionary<string, double> CoresByProcess, double MachineBusyShare);
