@@ -58,6 +58,10 @@ public static class ServiceDefaults
         builder.Services.AddSingleton(_ =>
         {
             var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = builder.Environment.ApplicationName };
+            // Every statement here is one of a few fixed, parameterized ones, run thousands of times:
+            // prepared once per connection, PostgreSQL skips parsing and planning them (unless the
+            // connection string says otherwise).
+            if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0) dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
             Telemetry.ConfigureNpgsqlTracing(dataSource);
             return dataSource.Build();
         });

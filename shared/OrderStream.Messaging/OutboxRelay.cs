@@ -51,37 +51,42 @@ public sealed partial class OutboxRelay(
     }
 
     // Measured every few seconds, not per batch, so the metric costs one indexed query now and then.
-    private async Task MeasureBacklogAsync(CancellationToken ct)
+    private void MeasureBacklog()
     {
         if (Environment.TickCount64 - _backlogMeasuredAt < 5_000) return;
         _backlogMeasuredAt = Environment.TickCount64;
-        await using var conn = await db.OpenConnectionAsync(ct);
-        _backlog = await conn.QuerySingleAsync<Backlog>(new CommandDefinition(BacklogSql, cancellationToken: ct));
+        using var conn = db.OpenConnection();
+        _backlog = conn.QuerySingle<Backlog>(BacklogSql);
     }
 
     private sealed record Row(long Id, Guid EventId, string Topic, string Key, string EventType, byte[] Payload, string? TraceParent, string? TraceState);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // The relay runs on its own thread with blocking I/O, not on the thread pool: when a flood of HTTP
+    // requests fills the pool's queue (the gateway under load), events still leave at once instead of
+    // waiting behind the requests, which would slow every saga and so bring yet more polls.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken ct)
     {
-        await Task.Yield();
         RegisterMetrics();
         var pollInterval = TimeSpan.FromMilliseconds(options.Value.PollIntervalMs);
         var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
+        while (!ct.IsCancellationRequested)
         {
             try
             {
                 int published;
                 do
                 {
-                    await MeasureBacklogAsync(stoppingToken);
-                    published = await PublishBatchAsync(stoppingToken);
+                    MeasureBacklog();
+                    published = PublishBatch(ct);
                 }
-                while (published > 0 && !stoppingToken.IsCancellationRequested);
+                while (published > 0 && !ct.IsCancellationRequested);
                 failures = 0;
-                await signal.WaitAsync(pollInterval, stoppingToken);
+                signal.Wait(pollInterval, ct);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
             }
@@ -92,50 +97,60 @@ public sealed partial class OutboxRelay(
                 var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 50 * Math.Pow(2, Math.Min(failures, 10))));
                 LogRelayFailed(ex, delay.TotalMilliseconds);
                 producer.ReplaceIfFatal(ex);
-                try { await Task.Delay(delay, stoppingToken); }
-                catch (OperationCanceledException) { return; }
+                ct.WaitHandle.WaitOne(delay);
             }
         }
     }
 
     /// <summary>Publishes one batch; returns how many rows were marked sent (0 when idle or another relay holds the lock).</summary>
-    public async Task<int> PublishBatchAsync(CancellationToken ct)
+    private int PublishBatch(CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(LockSql, transaction: tx, cancellationToken: ct)))
+        using var conn = db.OpenConnection();
+        using var tx = conn.BeginTransaction();
+        if (!conn.ExecuteScalar<bool>(LockSql, transaction: tx))
             return 0;
 
-        var rows = (await conn.QueryAsync<Row>(new CommandDefinition(SelectSql, new { Limit = options.Value.BatchSize }, tx, cancellationToken: ct))).AsList();
+        var rows = conn.Query<Row>(SelectSql, new { Limit = options.Value.BatchSize }, tx).AsList();
         if (rows.Count == 0) return 0;
 
+        // Produce them all, then wait for every delivery report (each comes within message.timeout.ms).
         var kafka = producer.Current;
-        var deliveries = new Task[rows.Count];
-        for (var i = 0; i < rows.Count; i++)
-            deliveries[i] = ProduceAsync(kafka, rows[i], ct);
-
-        var sent = new List<long>(rows.Count);
-        Exception? failure = null;
+        var errors = new Exception?[rows.Count];
+        // Not disposed: after a cancelled wait, delivery reports still arrive and signal it.
+        var pending = new CountdownEvent(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
-            try { await deliveries[i]; }
-            catch (Exception ex) { failure = ex; break; }
-            sent.Add(rows[i].Id);
+            try
+            {
+                Produce(kafka, rows[i], i, errors, pending);
+            }
+            catch (KafkaException ex)
+            {
+                // Refused before it was queued (e.g. the local queue is full): this one and the rest wait for the next batch.
+                for (var j = i; j < rows.Count; j++) { errors[j] = ex; pending.Signal(); }
+                break;
+            }
         }
+        pending.Wait(ct);
 
+        // Only the prefix that was delivered counts: a later event of an order must never be marked
+        // sent while an earlier one is still to be retried.
+        var sent = new List<long>(rows.Count);
+        for (var i = 0; i < rows.Count && errors[i] is null; i++) sent.Add(rows[i].Id);
         if (sent.Count > 0)
         {
-            await conn.ExecuteAsync(new CommandDefinition(MarkSentSql, new { Ids = sent.ToArray() }, tx, cancellationToken: ct));
-            await tx.CommitAsync(ct);
+            conn.Execute(MarkSentSql, new { Ids = sent.ToArray() }, tx);
+            tx.Commit();
         }
 
-        if (failure is not null) throw new KafkaPublishException($"Publishing stopped after {sent.Count} of {rows.Count} outbox rows", failure);
+        if (sent.Count < rows.Count)
+            throw new KafkaPublishException($"Publishing stopped after {sent.Count} of {rows.Count} outbox rows", errors.First(e => e is not null)!);
         return sent.Count;
     }
 
-    private static async Task ProduceAsync(IProducer<byte[]?, byte[]?> kafka, Row row, CancellationToken ct)
+    private static void Produce(IProducer<byte[]?, byte[]?> kafka, Row row, int index, Exception?[] errors, CountdownEvent pending)
     {
-        using var activity = MessagingTelemetry.StartPublish(row.Topic, row.Key, row.EventId, row.EventType, row.TraceParent, row.TraceState);
+        var activity = MessagingTelemetry.StartPublish(row.Topic, row.Key, row.EventId, row.EventType, row.TraceParent, row.TraceState);
         var headers = new Confluent.Kafka.Headers
         {
             { Contracts.Headers.EventType, Encoding.UTF8.GetBytes(row.EventType) },
@@ -148,9 +163,30 @@ public sealed partial class OutboxRelay(
         if (traceParent is not null) headers.Add(Contracts.Headers.TraceParent, Encoding.UTF8.GetBytes(traceParent));
         if (traceState is not null) headers.Add(Contracts.Headers.TraceState, Encoding.UTF8.GetBytes(traceState));
 
-        var result = await kafka.ProduceAsync(row.Topic, new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(row.Key), Value = row.Payload, Headers = headers }, ct);
-        activity?.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString());
-        activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
+        try
+        {
+            kafka.Produce(row.Topic, new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(row.Key), Value = row.Payload, Headers = headers }, report =>
+            {
+                // On librdkafka's delivery thread: the span ends when the broker has the message (or refused it).
+                if (report.Error.IsError)
+                {
+                    errors[index] = new KafkaException(report.Error);
+                    activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, report.Error.Reason);
+                }
+                else
+                {
+                    activity?.SetTag("messaging.destination.partition.id", report.Partition.Value.ToString());
+                    activity?.SetTag("messaging.kafka.offset", report.Offset.Value);
+                }
+                activity?.Dispose();
+                pending.Signal();
+            });
+        }
+        catch
+        {
+            activity?.Dispose();
+            throw;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay failed; retrying in {DelayMs} ms")]

@@ -14,6 +14,6 @@ public sealed class OutboxSignal
         catch (SemaphoreFullException) { /* a wake-up is already pending; the relay will see our rows too */ }
     }
 
-    /// <summary>Waits for a notification or the fallback interval, whichever comes first.</summary>
-    public Task<bool> WaitAsync(TimeSpan fallback, CancellationToken ct) => _pending.WaitAsync(fallback, ct);
+    /// <summary>Blocks until a notification or the fallback interval, whichever comes first (the relay has its own thread).</summary>
+    public bool Wait(TimeSpan fallback, CancellationToken ct) => _pending.Wait(fallback, ct);
 }

@@ -74,17 +74,33 @@ public static class OrderEndpoints
         if (!Guid.TryParse(id, out var orderId))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["must be a UUID"] });
 
-        var view = await cache.GetAsync(orderId);
-        if (view is null)
+        if (await cache.GetJsonAsync(orderId) is { } cached)
         {
-            view = await ReadViewAsync(materializer, logs.CreateLogger(typeof(OrderEndpoints)), orderId, ct) ?? await OrderStore.GetPendingViewAsync(db, orderId, ct);
-            if (view is null) return Results.Problem(statusCode: 404, title: "Order not found");
-            if (view.IsSettled) await cache.SetAsync(view);
+            if (!cached.IsSettled) response.Headers.RetryAfter = RetryAfterSeconds;
+            return new JsonBytesResult(cached.Json, cached.IsSettled ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
         }
 
-        if (view.IsSettled) return Results.Ok(view);
+        var view = await ReadViewAsync(materializer, logs.CreateLogger(typeof(OrderEndpoints)), orderId, ct) ?? await OrderStore.GetPendingViewAsync(db, orderId, ct);
+        if (view is null) return Results.Problem(statusCode: 404, title: "Order not found");
+        if (view.IsSettled)
+        {
+            await cache.SetAsync(view);
+            return Results.Ok(view);
+        }
         response.Headers.RetryAfter = RetryAfterSeconds;
         return Results.Json(view, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>JSON that is already serialized (a cached view), sent as it is.</summary>
+    private sealed class JsonBytesResult(byte[] json, int statusCode) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.StatusCode = statusCode;
+            context.Response.ContentType = "application/json; charset=utf-8";
+            context.Response.ContentLength = json.Length;
+            return context.Response.Body.WriteAsync(json).AsTask();
+        }
     }
 
     // The gateway accepted every order, so its own record says whether one exists; while the
