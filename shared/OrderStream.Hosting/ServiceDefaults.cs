@@ -63,6 +63,7 @@ public static class ServiceDefaults
         });
 
         builder.Services.AddProblemDetails();
+        Admin.AdminAccess.Add(builder.Services);
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
@@ -98,7 +99,7 @@ public static class ServiceDefaults
         {
             context.Response.OnStarting(() =>
             {
-                if (context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable)
+                if (context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable && !context.Response.Headers.ContainsKey("Retry-After"))
                     context.Response.Headers.RetryAfter = "1";
                 return Task.CompletedTask;
             });
@@ -106,6 +107,8 @@ public static class ServiceDefaults
         });
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = StatusFor });
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
     }

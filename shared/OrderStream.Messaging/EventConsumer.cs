@@ -36,11 +36,13 @@ public sealed partial class EventConsumer : BackgroundService
     private readonly ILogger<EventConsumer> _logger;
     private readonly ResiliencePipeline _pipeline;
     private readonly string _group;
+    private readonly ConsumerControl _control;
 
     public EventConsumer(IServiceProvider services, NpgsqlDataSource db, KafkaProducer producer, OutboxSignal signal,
-        EventSubscriptions subscriptions, IOptions<KafkaOptions> options, ILogger<EventConsumer> logger)
+        EventSubscriptions subscriptions, IOptions<KafkaOptions> options, ILogger<EventConsumer> logger, ConsumerControl control)
     {
         (_services, _db, _producer, _signal, _subscriptions, _options, _logger) = (services, db, producer, signal, subscriptions, options.Value, logger);
+        _control = control;
         _group = _options.GroupId;
         _pipeline = Transient.MessagePipeline((ex, attempt, delay) => LogRetry(ex, attempt, delay.TotalMilliseconds));
         MessagingTelemetry.Meter.CreateObservableGauge("orderstream.consumer.lag", () => _lag.Select(l =>
@@ -78,6 +80,7 @@ public sealed partial class EventConsumer : BackgroundService
             while (!ct.IsCancellationRequested)
             {
                 ConsumeResult<byte[]?, byte[]?>? message;
+                _control.Apply(consumer); // operator pause/resume (ConsumerControl)
                 try
                 {
                     message = consumer.Consume(TimeSpan.FromSeconds(1));
@@ -93,6 +96,7 @@ public sealed partial class EventConsumer : BackgroundService
                 }
                 MeasureLag(consumer);
                 if (message is null || message.IsPartitionEOF) continue;
+                if (_control.HoldBack(consumer, message)) continue; // fetched before a pause took effect
 
                 ProcessAsync(message, ct).GetAwaiter().GetResult();
                 try
@@ -138,6 +142,7 @@ public sealed partial class EventConsumer : BackgroundService
             .SetPartitionsAssignedHandler((_, parts) =>
             {
                 _logger.LogInformation("Assigned {Partitions}{Replay}", string.Join(", ", parts), _options.ReplayFromStart ? " (replaying from the start)" : "");
+                _control.OnAssigned(); // a paused consumer stays paused on its new partitions
                 return _options.ReplayFromStart ? parts.Select(p => new TopicPartitionOffset(p, Offset.Beginning)) : parts.Select(p => new TopicPartitionOffset(p, Offset.Unset));
             })
             .SetPartitionsRevokedHandler((_, parts) => _logger.LogInformation("Revoked {Partitions}", string.Join(", ", parts)))
@@ -204,6 +209,7 @@ public sealed partial class EventConsumer : BackgroundService
         }
 
         var context = new EventContext(envelope, tx);
+        _control.BeforeHandle(topic); // operator-injected failures (ConsumerControl)
         await subscription.Handle(scope.ServiceProvider, evt, context, ct);
         await Outbox.WriteAsync(tx, context.Outgoing, envelope.EventId, ct);
         await tx.CommitAsync(ct);

@@ -5,10 +5,12 @@ using OrderStream.Contracts;
 
 namespace OrderStream.Messaging;
 
-/// <summary>An event waiting to be written to the outbox.</summary>
-public sealed record OutgoingEvent(string Topic, Guid OrderId, object Payload)
+/// <summary>An event waiting to be written to the outbox. <see cref="Key"/> is the Kafka key and the envelope's correlation id.</summary>
+public sealed record OutgoingEvent(string Topic, string Key, object Payload)
 {
-    public static OutgoingEvent For<TEvent>(TEvent evt) where TEvent : IEvent => new(TEvent.Topic, evt.OrderId, evt);
+    public static OutgoingEvent For<TEvent>(TEvent evt) where TEvent : IEvent => new(TEvent.Topic, evt.OrderId.ToString(), evt);
+
+    public static OutgoingEvent ForStock<TEvent>(TEvent evt) where TEvent : IStockEvent => new(TEvent.Topic, evt.Sku, evt);
 }
 
 /// <summary>
@@ -29,7 +31,7 @@ public static class Outbox
         return JsonSerializer.SerializeToUtf8Bytes(new
         {
             EventId = eventId, Type = name, Version = version, OccurredAt = occurredAt,
-            CorrelationId = e.OrderId.ToString(), CausationId = causationId, e.Payload,
+            CorrelationId = e.Key, CausationId = causationId, e.Payload,
         }, EventJson.Options);
     }
 
@@ -42,7 +44,7 @@ public static class Outbox
         var rows = events.Select(e =>
         {
             var eventId = Guid.CreateVersion7(now);
-            return (EventId: eventId, e.Topic, Key: e.OrderId.ToString(), Payload: Serialize(e, eventId, causationId, now));
+            return (EventId: eventId, e.Topic, e.Key, Payload: Serialize(e, eventId, causationId, now));
         }).ToArray();
 
         // One round trip for all of a transaction's events (unnest of parallel arrays).
