@@ -19,7 +19,7 @@ namespace OrderStream.Hosting;
 
 /// <summary>
 /// What every OrderStream service shares, in two calls: <see cref="AddServiceDefaults"/> on the builder
-/// (logging, the service's NpgsqlDataSource, health checks, tracing, problem details) and
+/// (logging, the service's NpgsqlDataSource, health checks, tracing, problem details, the admin key scheme) and
 /// <see cref="UseServiceDefaultsAsync"/> on the app (migrations, error handling, /healthz, /readyz).
 /// </summary>
 public static class ServiceDefaults
