@@ -20,12 +20,13 @@ public sealed class OperatorControlTests(OrderStreamStack stack) : IClassFixture
     public async Task Decline_rate_1_set_at_runtime_fails_every_order_and_releases_every_reservation()
     {
         await stack.SeedAsync("OC-DECLINE", 100);
+        // (User ids must not start with "decline": that prefix is declined whatever the rate.)
         var set = await stack.Admin.PutAsJsonAsync("/admin/payment/settings", new { declineRate = 1.0 });
         Assert.Equal(HttpStatusCode.OK, set.StatusCode);
         try
         {
             Assert.Equal(1.0, (await stack.Admin.GetFromJsonAsync<JsonElement>("/admin/payment/settings")).GetProperty("declineRate").GetDouble());
-            var ids = await Concurrently.ForAllAsync(Enumerable.Range(0, 20), 5, i => stack.PlaceAsync(Orders.Body($"decliner-{i}", ("OC-DECLINE", 2, 1.00m))));
+            var ids = await Concurrently.ForAllAsync(Enumerable.Range(0, 20), 5, i => stack.PlaceAsync(Orders.Body($"victim-{i}", ("OC-DECLINE", 2, 1.00m))));
             var views = await Concurrently.ForAllAsync(ids, 5, id => stack.WaitSettledAsync(id, Settle));
             Assert.All(views, v => Assert.Equal((OrderStatus.Failed, FailureReasons.PaymentDeclined), (v.Status, v.Reason)));
             await WaitStockAsync("OC-DECLINE", new Orders.Stock("OC-DECLINE", 100, 0, 0, 100));
@@ -37,7 +38,7 @@ public sealed class OperatorControlTests(OrderStreamStack stack) : IClassFixture
             (await stack.Admin.PutAsJsonAsync("/admin/payment/settings", new { declineRate = 0.0 })).EnsureSuccessStatusCode();
         }
         // Back to 0: orders are authorized again.
-        var after = await stack.WaitSettledAsync(await stack.PlaceAsync(Orders.Body("decliner-after", ("OC-DECLINE", 1, 1.00m))), Settle);
+        var after = await stack.WaitSettledAsync(await stack.PlaceAsync(Orders.Body("survivor", ("OC-DECLINE", 1, 1.00m))), Settle);
         Assert.Equal(OrderStatus.Confirmed, after.Status);
 
         await AssertProblemAsync(await stack.Admin.PutAsJsonAsync("/admin/payment/settings", new { declineRate = 1.5 }), HttpStatusCode.BadRequest);
