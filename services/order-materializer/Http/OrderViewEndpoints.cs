@@ -44,13 +44,13 @@ public static class OrderViewEndpoints
 
     // Opaque to clients (base64url), so the sort key can change without breaking their code; microseconds
     // are PostgreSQL's precision, so the cursor names exactly the last row.
-    internal static string EncodeCursor(OrderListStore.Cursor cursor)
+    public static string EncodeCursor(OrderListStore.Cursor cursor)
     {
         var micros = (cursor.CreatedAt.Ticks - DateTime.UnixEpoch.Ticks) / 10;
         return Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{micros.ToString(CultureInfo.InvariantCulture)}:{cursor.OrderId:N}"));
     }
 
-    internal static OrderListStore.Cursor? DecodeCursor(string text)
+    public static OrderListStore.Cursor? DecodeCursor(string text)
     {
         try
         {

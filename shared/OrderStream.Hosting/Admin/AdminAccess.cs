@@ -50,7 +50,8 @@ public static class AdminAccess
     internal static void Add(IServiceCollection services)
     {
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        // Not the default scheme: only /admin endpoints authenticate, the public API never pays for it.
+        // Only the admin policy requires it. As the only scheme it also runs on public requests, where it
+        // finds no key and returns at once; a key sent to the public API changes nothing there.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminKeyHandler>(Scheme, null);
         services.AddAuthorizationBuilder().AddPolicy(Policy, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
     }
