@@ -83,6 +83,8 @@ up() {
     # waits for a pooled connection instead of failing with "too many connections".
     CS[$svc]="Host=127.0.0.1;Port=$PG_PORT;Database=$svc;Username=$svc;Password=$password;Maximum Pool Size=${PG_POOL_SIZE:-40}"
   done
+  # The operator key for every service's /admin endpoints: generated per start, never committed (or ADMIN_API_KEY).
+  (umask 077; printf '%s\n' "${ADMIN_API_KEY:-$(openssl rand -hex 24)}" >"$STATE/admin.key")
   # For 'run.sh check': the checker reads every database with its service's role.
   (umask 077; for svc in gateway inventory payment materializer; do echo "${svc^^}_DB='${CS[$svc]}'"; done >"$STATE/connections.env")
 
@@ -102,7 +104,7 @@ up() {
 
   echo "Starting the services ..."
   # Every OTEL_* variable of the caller's environment passes through to the services.
-  local common=("Kafka__BootstrapServers=$kafka" "Kafka__FetchWaitMaxMs=${KAFKA_FETCH_WAIT_MAX_MS:-5}")
+  local common=("Kafka__BootstrapServers=$kafka" "Kafka__FetchWaitMaxMs=${KAFKA_FETCH_WAIT_MAX_MS:-5}" "Admin__ApiKey=$(cat "$STATE/admin.key")")
   start_service inventory "$ROOT/services/inventory/$bin/OrderStream.Inventory.dll" "$INVENTORY_PORT" \
     "${common[@]}" "ConnectionStrings__Db=${CS[inventory]}"
   start_service payment "$ROOT/services/payment/$bin/OrderStream.Payment.dll" "$PAYMENT_PORT" \
@@ -111,7 +113,8 @@ up() {
     "${common[@]}" "ConnectionStrings__Db=${CS[materializer]}" "Redis__Configuration=127.0.0.1:$REDIS_PORT"
   start_service api-gateway "$ROOT/services/api-gateway/$bin/OrderStream.ApiGateway.dll" "$GATEWAY_PORT" \
     "${common[@]}" "ConnectionStrings__Db=${CS[gateway]}" "Redis__Configuration=127.0.0.1:$REDIS_PORT" \
-    "Services__Inventory=http://127.0.0.1:$INVENTORY_PORT" "Services__Materializer=http://127.0.0.1:$MATERIALIZER_PORT"
+    "Services__Inventory=http://127.0.0.1:$INVENTORY_PORT" "Services__Materializer=http://127.0.0.1:$MATERIALIZER_PORT" \
+    "Services__Payment=http://127.0.0.1:$PAYMENT_PORT"
   for port in "$INVENTORY_PORT" "$PAYMENT_PORT" "$MATERIALIZER_PORT" "$GATEWAY_PORT"; do
     wait_for "http://127.0.0.1:$port/readyz" 60 || { tail -n 30 "$STATE"/*.log >&2; stop_stack; exit 1; }
   done
@@ -133,6 +136,8 @@ OrderStream is up.
   Redis:          127.0.0.1:$REDIS_PORT
   Kafka:          $kafka (embedded)
   Logs:           $STATE/*.log
+  Admin key:      $STATE/admin.key   (curl -H "Authorization: Bearer \$(cat $STATE/admin.key)" http://127.0.0.1:$GATEWAY_PORT/admin/...;
+                  docs/operations.md)
 Try:
   curl -si -X POST http://127.0.0.1:$GATEWAY_PORT/orders -H 'Content-Type: application/json' \\
     -d '{"userId":"alice","items":[{"sku":"SKU-001","qty":2,"price":9.99}],"currency":"EUR"}'

@@ -8,14 +8,19 @@ var builder = ServiceDefaults.CreateBuilder(args, "api-gateway");
 builder.Services.AddHealthChecks().AddKafkaReadiness(HealthStatus.Degraded);
 builder.Services.AddOrderViewCache(builder.Configuration);
 builder.Services.AddOutbox();
+builder.Services.AddOrderRateLimiting();
+builder.Services.AddSingleton<ReadOnlyMode>();
 
 builder.Services.AddHttpClient<MaterializerClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Materializer"]!));
 builder.Services.AddHttpClient<InventoryClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Inventory"]!));
+AdminProxy.AddClients(builder.Services, builder.Configuration);
 
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);
+app.UseRateLimiter();
 app.MapOrderEndpoints();
 app.MapInventoryEndpoints();
+app.MapGatewayAdmin();
 app.Run();
 
 public partial class Program;

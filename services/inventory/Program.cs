@@ -1,5 +1,6 @@
 using OrderStream.Contracts;
 using OrderStream.Hosting;
+using OrderStream.Hosting.Admin;
 using OrderStream.Inventory.Handlers;
 using OrderStream.Inventory.Http;
 using OrderStream.Messaging;
@@ -15,6 +16,7 @@ builder.Services.AddEventConsumer()
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);
 app.MapInventoryEndpoints();
+app.MapAdmin("inventory").MapInventoryAdmin();
 app.Run();
 
 public partial class Program;

@@ -1,5 +1,6 @@
 using OrderStream.Contracts;
 using OrderStream.Hosting;
+using OrderStream.Hosting.Admin;
 using OrderStream.Hosting.Caching;
 using OrderStream.Messaging;
 using OrderStream.OrderMaterializer.Handlers;
@@ -20,6 +21,7 @@ builder.Services.AddEventConsumer()
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);
 app.MapOrderViewEndpoints();
+app.MapAdmin("materializer");
 app.Run();
 
 public partial class Program;

@@ -53,6 +53,24 @@ public sealed record OrderUpdatedV1(Guid OrderId, string Status, string? Reason,
     public static string Topic => Topics.OrderUpdated;
 }
 
+/// <summary>
+/// An operator changed a SKU's stock (a receipt or an adjustment, <paramref name="Quantity"/> signed),
+/// leaving <paramref name="Available"/> available and <paramref name="Received"/> put in all told. Not
+/// an order's event: keyed and correlated by SKU, so one SKU's changes stay in order.
+/// </summary>
+public sealed record InventoryAdjustedV1(
+    Guid AdjustmentId, string Sku, long Quantity, string Kind, string? Reason, long Available, long Received, DateTimeOffset AdjustedAt) : IStockEvent
+{
+    public static string Topic => Topics.InventoryAdjusted;
+}
+
+/// <summary>The kinds of <see cref="InventoryAdjustedV1"/>: new stock received, or a correction (either sign).</summary>
+public static class AdjustmentKinds
+{
+    public const string Receipt = "RECEIPT";
+    public const string Adjustment = "ADJUSTMENT";
+}
+
 /// <summary>The reason codes carried by failure events and the order view.</summary>
 public static class FailureReasons
 {

@@ -10,6 +10,14 @@ public interface IEvent : IOrderEvent
     static abstract string Topic { get; }
 }
 
+/// <summary>An event about a SKU's stock rather than an order: keyed and correlated by <see cref="Sku"/>.</summary>
+public interface IStockEvent
+{
+    static abstract string Topic { get; }
+
+    string Sku { get; }
+}
+
 /// <summary>Any event of an order, when its concrete type is not known statically.</summary>
 public interface IOrderEvent
 {

@@ -13,12 +13,13 @@ public static class Topics
     public const string PaymentAuthorized = "payment.authorized.v1";
     public const string PaymentFailed = "payment.failed.v1";
     public const string OrderUpdated = "order.updated.v1";
+    public const string InventoryAdjusted = "inventory.adjusted.v1";
 
     /// <summary>All saga topics, in the order the happy path meets them.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         OrderCreated, InventoryReserved, InventoryFailed, InventoryReleased,
-        PaymentAuthorized, PaymentFailed, OrderUpdated,
+        PaymentAuthorized, PaymentFailed, OrderUpdated, InventoryAdjusted,
     ];
 
     /// <summary>The dead-letter topic that takes the messages of <paramref name="topic"/> that can never succeed.</summary>

@@ -19,7 +19,7 @@ namespace OrderStream.Hosting;
 
 /// <summary>
 /// What every OrderStream service shares, in two calls: <see cref="AddServiceDefaults"/> on the builder
-/// (logging, the service's NpgsqlDataSource, health checks, tracing, problem details) and
+/// (logging, the service's NpgsqlDataSource, health checks, tracing, problem details, the admin key scheme) and
 /// <see cref="UseServiceDefaultsAsync"/> on the app (migrations, error handling, /healthz, /readyz).
 /// </summary>
 public static class ServiceDefaults
@@ -67,6 +67,7 @@ public static class ServiceDefaults
         });
 
         builder.Services.AddProblemDetails();
+        Admin.AdminAccess.Add(builder.Services);
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
@@ -102,7 +103,7 @@ public static class ServiceDefaults
         {
             context.Response.OnStarting(() =>
             {
-                if (context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable)
+                if (context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable && !context.Response.Headers.ContainsKey("Retry-After"))
                     context.Response.Headers.RetryAfter = "1";
                 return Task.CompletedTask;
             });
@@ -110,6 +111,8 @@ public static class ServiceDefaults
         });
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = StatusFor });
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
     }

@@ -46,11 +46,12 @@ public sealed partial class EventConsumer : BackgroundService
     private readonly ResiliencePipeline _pipeline;
     private readonly string _group;
     private readonly KeyValuePair<string, object?> _groupTag;
+    private readonly ConsumerControl _control;
 
     public EventConsumer(IServiceProvider services, NpgsqlDataSource db, KafkaProducer producer, OutboxSignal signal,
-        EventSubscriptions subscriptions, IOptions<KafkaOptions> options, ILogger<EventConsumer> logger)
+        EventSubscriptions subscriptions, IOptions<KafkaOptions> options, ILogger<EventConsumer> logger, ConsumerControl control)
     {
-        (_services, _db, _producer, _signal, _subscriptions, _options, _logger) = (services, db, producer, signal, subscriptions, options.Value, logger);
+        (_services, _db, _producer, _signal, _subscriptions, _options, _logger, _control) = (services, db, producer, signal, subscriptions, options.Value, logger, control);
         _group = _options.GroupId;
         _groupTag = new("messaging.consumer.group.name", _group);
         _pipeline = Transient.MessagePipeline((ex, attempt, delay) => LogRetry(ex, attempt, delay.TotalMilliseconds));
@@ -90,6 +91,7 @@ public sealed partial class EventConsumer : BackgroundService
             while (!ct.IsCancellationRequested)
             {
                 batch.Clear();
+                _control.Apply(consumer); // operator pause/resume
                 try
                 {
                     // Wait for one message, then take whatever else is already fetched: batches grow with the load.
@@ -111,7 +113,7 @@ public sealed partial class EventConsumer : BackgroundService
                     }
                 }
                 MeasureLag(consumer);
-                if (batch.Count == 0) continue;
+                if (batch.Count == 0 || _control.HoldBack(consumer, batch)) continue;
 
                 ProcessBatchAsync(batch, ct).GetAwaiter().GetResult();
                 StoreOffsets(consumer, batch);
@@ -166,6 +168,7 @@ public sealed partial class EventConsumer : BackgroundService
             .SetPartitionsAssignedHandler((_, parts) =>
             {
                 _logger.LogInformation("Assigned {Partitions}{Replay}", string.Join(", ", parts), _options.ReplayFromStart ? " (replaying from the start)" : "");
+                _control.OnAssigned(); // a paused consumer stays paused on its new partitions
                 return _options.ReplayFromStart ? parts.Select(p => new TopicPartitionOffset(p, Offset.Beginning)) : parts.Select(p => new TopicPartitionOffset(p, Offset.Unset));
             })
             .SetPartitionsRevokedHandler((_, parts) => _logger.LogInformation("Revoked {Partitions}", string.Join(", ", parts)))
@@ -275,6 +278,7 @@ public sealed partial class EventConsumer : BackgroundService
         }
 
         var context = new EventContext(message.Envelope, tx);
+        _control.BeforeHandle(message.Message.Topic); // operator-injected failures
         await message.Subscription.Handle(scope.ServiceProvider, message.Event, context, ct);
         var outgoing = new List<OutboxRow>(context.Outgoing.Count);
         Outbox.Prepare(outgoing, context.Outgoing, message.Envelope.EventId);
@@ -309,6 +313,7 @@ public sealed partial class EventConsumer : BackgroundService
             // Each message keeps its own span (continuing its producer's trace) around its handler and outbox rows.
             using var activity = MessagingTelemetry.StartProcess(message.Message, message.Key, _group, message.Envelope.EventId.ToString(), message.Message.Topic);
             var context = new EventContext(message.Envelope, tx);
+            _control.BeforeHandle(message.Message.Topic); // operator-injected failures
             await message.Subscription.Handle(scope.ServiceProvider, message.Event, context, ct);
             Outbox.Prepare(outgoing, context.Outgoing, message.Envelope.EventId);
             afterCommit.AddRange(context.AfterCommitActions);

@@ -62,6 +62,7 @@ public static class MessagingServiceCollectionExtensions
         services.AddOutbox();
         var subscriptions = new EventSubscriptions();
         services.AddSingleton(subscriptions);
+        services.AddSingleton<ConsumerControl>();
         services.AddSingleton<EventConsumer>();
         services.AddHostedService(sp => sp.GetRequiredService<EventConsumer>());
         return new EventConsumerBuilder(services, subscriptions);

@@ -5,10 +5,12 @@ using OrderStream.Contracts;
 
 namespace OrderStream.Messaging;
 
-/// <summary>An event waiting to be written to the outbox.</summary>
-public sealed record OutgoingEvent(string Topic, Guid OrderId, object Payload)
+/// <summary>An event waiting to be written to the outbox. <see cref="Key"/> is the Kafka key and the envelope's correlation id.</summary>
+public sealed record OutgoingEvent(string Topic, string Key, object Payload)
 {
-    public static OutgoingEvent For<TEvent>(TEvent evt) where TEvent : IEvent => new(TEvent.Topic, evt.OrderId, evt);
+    public static OutgoingEvent For<TEvent>(TEvent evt) where TEvent : IEvent => new(TEvent.Topic, evt.OrderId.ToString(), evt);
+
+    public static OutgoingEvent ForStock<TEvent>(TEvent evt) where TEvent : IStockEvent => new(TEvent.Topic, evt.Sku, evt);
 }
 
 /// <summary>
@@ -32,7 +34,7 @@ public static class Outbox
         return JsonSerializer.SerializeToUtf8Bytes(new
         {
             EventId = eventId, Type = name, Version = version, OccurredAt = occurredAt,
-            CorrelationId = e.OrderId.ToString(), CausationId = causationId, e.Payload,
+            CorrelationId = e.Key, CausationId = causationId, e.Payload,
         }, EventJson.Options);
     }
 
@@ -56,7 +58,7 @@ public static class Outbox
         foreach (var e in events)
         {
             var eventId = Guid.CreateVersion7(now);
-            rows.Add(new OutboxRow(eventId, e.Topic, e.OrderId.ToString(), Serialize(e, eventId, causationId, now), traceParent, traceState));
+            rows.Add(new OutboxRow(eventId, e.Topic, e.Key, Serialize(e, eventId, causationId, now), traceParent, traceState));
         }
     }
 

@@ -109,7 +109,14 @@ public sealed class GatewayApiTests(OrderStreamStack stack) : IClassFixture<Orde
         await ProblemAsync(await PostWithKeyAsync(Orders.Body("erin", ("G-3", 2, 2.00m)), "key-1"), HttpStatusCode.UnprocessableEntity);
         // The key belongs to its user: another user with the same key gets an order of their own.
         var otherUser = await PostWithKeyAsync(Orders.Body("frank", ("G-3", 1, 2.00m)), "key-1");
+        Assert.Equal(HttpStatusCode.Accepted, otherUser.StatusCode);
         Assert.NotEqual(first.Headers.Location, otherUser.Headers.Location);
+        // ... and never sees the first user's stored response: not its order id, not its order.
+        var erinsId = (await first.Content.ReadFromJsonAsync<Orders.Accepted>())!.OrderId;
+        Assert.DoesNotContain(erinsId.ToString(), await otherUser.Content.ReadAsStringAsync());
+        var franksOrder = await stack.Http.GetFromJsonAsync<OrderView>(otherUser.Headers.Location, EventJson.Options);
+        Assert.Equal("frank", franksOrder!.UserId);
+        Assert.Equal(2, await stack.QueryOneAsync<long>("gateway", "SELECT count(*) FROM orders WHERE idempotency_key = 'key-1'"));
 
         var concurrent = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => PostWithKeyAsync(body, "key-concurrent")));
         Assert.All(concurrent, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));

@@ -22,6 +22,9 @@ public class OrderStreamStack : IAsyncLifetime
     public ServiceProcess Materializer { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>The gateway, sending the operator key: <c>/admin/...</c> of every service.</summary>
+    public HttpClient Admin { get; private set; } = null!;
+
     /// <summary>Extra settings for a service (e.g. <c>Payment__DeclineRate</c>), by service directory name.</summary>
     protected virtual IReadOnlyDictionary<string, string> ExtraSettings(string service) => new Dictionary<string, string>();
 
@@ -38,9 +41,11 @@ public class OrderStreamStack : IAsyncLifetime
         Gateway = Service("api-gateway", "gateway",
             ("Redis__Configuration", Redis.Configuration),
             ("Services__Inventory", Inventory.BaseAddress.ToString()),
-            ("Services__Materializer", Materializer.BaseAddress.ToString()));
+            ("Services__Materializer", Materializer.BaseAddress.ToString()),
+            ("Services__Payment", Payment.BaseAddress.ToString()));
         await Task.WhenAll(Services.Select(s => s.StartAsync()));
         Http = new HttpClient { BaseAddress = Gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Admin = Gateway.AdminClient();
     }
 
     private ServiceProcess Service(string name, string db, params (string Key, string Value)[] settings) =>
@@ -78,6 +83,7 @@ public class OrderStreamStack : IAsyncLifetime
     public virtual async Task DisposeAsync()
     {
         Http?.Dispose();
+        Admin?.Dispose();
         await Task.WhenAll(new[] { Gateway, Materializer, Payment, Inventory }.Where(s => s is not null).Select(s => s.DisposeAsync().AsTask()));
         Redis.Dispose();
         Kafka.Dispose();

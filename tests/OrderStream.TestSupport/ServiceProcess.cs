@@ -24,6 +24,12 @@ public sealed class ServiceProcess : IAsyncDisposable
         ["order-materializer"] = "OrderStream.OrderMaterializer",
     };
 
+    /// <summary>The operator key every test service gets (Admin__ApiKey): new for each test run, never a committed secret.</summary>
+    public static readonly string AdminApiKey = "test-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>A client for this service's endpoints, sending the operator key.</summary>
+    public HttpClient AdminClient() => new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) }.WithAdminKey();
+
     /// <summary>A service (by its directory name under services/) wired to a database and a Kafka cluster, plus any extra settings.</summary>
     public static ServiceProcess Create(string name, string connectionString, string kafkaBootstrap, IEnumerable<KeyValuePair<string, string>>? settings = null)
     {
@@ -32,6 +38,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["ConnectionStrings__Db"] = connectionString,
             ["Kafka__BootstrapServers"] = kafkaBootstrap,
             ["Kafka__FetchWaitMaxMs"] = "5",
+            ["Admin__ApiKey"] = AdminApiKey,
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
             ["Logging__LogLevel__System.Net.Http"] = "Warning",
@@ -117,4 +124,14 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
+}
+
+public static class AdminHttp
+{
+    /// <summary>Sends <see cref="ServiceProcess.AdminApiKey"/> as a bearer token on every request of <paramref name="client"/>.</summary>
+    public static HttpClient WithAdminKey(this HttpClient client)
+    {
+        client.DefaultRequestHeaders.Authorization = new("Bearer", ServiceProcess.AdminApiKey);
+        return client;
+    }
 }

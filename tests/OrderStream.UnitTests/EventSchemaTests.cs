@@ -21,6 +21,7 @@ public class EventSchemaTests
         Topics.PaymentAuthorized => OutgoingEvent.For(new PaymentAuthorizedV1(OrderId, Guid.CreateVersion7(), 19.98m, "EUR")),
         Topics.PaymentFailed => OutgoingEvent.For(new PaymentFailedV1(OrderId, Guid.CreateVersion7(), FailureReasons.PaymentDeclined)),
         Topics.OrderUpdated => OutgoingEvent.For(new OrderUpdatedV1(OrderId, OrderStatus.Confirmed, null, DateTimeOffset.UtcNow)),
+        Topics.InventoryAdjusted => OutgoingEvent.ForStock(new InventoryAdjustedV1(Guid.CreateVersion7(), "SKU-1", -3, AdjustmentKinds.Adjustment, "damaged", 7, 10, DateTimeOffset.UtcNow)),
         _ => throw new ArgumentOutOfRangeException(nameof(topic)),
     };
 

@@ -20,8 +20,11 @@ public static class OrderEndpoints
 
     public static void MapOrderEndpoints(this WebApplication app)
     {
-        app.MapPost("/orders", PlaceAsync);
+        app.MapPost("/orders", PlaceAsync).AddEndpointFilter(ReadOnlyMode.Filter).RequireRateLimiting(RateLimiting.OrdersPolicy);
         app.MapGet("/orders/{id}", GetAsync);
+        // The list is the materializer's view (filters, limit and cursor are checked there).
+        app.MapGet("/orders", (HttpRequest request, MaterializerClient materializer, CancellationToken ct) =>
+            materializer.ForwardAsync("/orders" + request.QueryString, ct));
     }
 
     private static async Task<IResult> PlaceAsync(HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, OrderViewCache cache, ILoggerFactory logs, CancellationToken ct)

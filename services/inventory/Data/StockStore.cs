@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using OrderStream.Contracts;
 using OrderStream.Inventory.Domain;
+using OrderStream.Messaging;
 
 namespace OrderStream.Inventory.Data;
 
@@ -77,19 +78,50 @@ public static class StockStore
         return lines;
     }
 
-    private const string ReceiveSql = """
-        INSERT INTO stock (sku, available, reserved, sold) VALUES (@Sku, @Quantity, 0, 0)
-        ON CONFLICT (sku) DO UPDATE SET available = stock.available + EXCLUDED.available;
-        INSERT INTO stock_receipts (sku, quantity) VALUES (@Sku, @Quantity);
+    private const string EnsureSql = "INSERT INTO stock (sku, available, reserved, sold) VALUES (@Sku, 0, 0, 0) ON CONFLICT (sku) DO NOTHING";
+
+    private const string LockOneSql = "SELECT available FROM stock WHERE sku = @Sku FOR UPDATE";
+
+    // Runs with the row locked and the new level checked; the CHECK (available >= 0) would refuse it anyway.
+    private const string AdjustSql = """
+        UPDATE stock SET available = available + @Quantity WHERE sku = @Sku;
+        INSERT INTO stock_receipts (sku, quantity, kind, reason) VALUES (@Sku, @Quantity, @Kind, @Reason);
         """;
 
-    /// <summary>Puts <paramref name="quantity"/> units of new stock in (recorded as a receipt, so the invariant can be checked).</summary>
-    public static async Task ReceiveAsync(NpgsqlDataSource db, string sku, long quantity, CancellationToken ct)
+    private const string ReceivedSql = "SELECT COALESCE(SUM(quantity), 0)::bigint FROM stock_receipts WHERE sku = @Sku";
+
+    public enum AdjustOutcome { Applied, UnknownSku, BelowZero }
+
+    /// <summary>What an operator asks for: add <c>Quantity</c> (either sign), or set <c>available</c> to <c>Level</c>.</summary>
+    public sealed record StockChange(string Sku, long? Quantity, long? Level, string? Reason);
+
+    /// <summary>
+    /// Applies a stock change in one transaction: the stock row, a <c>stock_receipts</c> row with the signed
+    /// difference (so the books still balance) and an <c>inventory.adjusted.v1</c> event in the outbox. Adding
+    /// stock or setting a level creates an unknown SKU; nothing may take <c>available</c> below 0.
+    /// </summary>
+    public static async Task<(AdjustOutcome Outcome, long Available)> AdjustAsync(NpgsqlDataSource db, OutboxSignal signal, StockChange change, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(ReceiveSql, new { Sku = sku, Quantity = quantity }, tx, cancellationToken: ct));
+        if (change.Level is not null || change.Quantity > 0)
+            await conn.ExecuteAsync(new CommandDefinition(EnsureSql, new { change.Sku }, tx, cancellationToken: ct));
+        var available = await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(LockOneSql, new { change.Sku }, tx, cancellationToken: ct));
+        if (available is not { } before) return (AdjustOutcome.UnknownSku, 0);
+
+        var delta = change.Level is { } level ? level - before : change.Quantity!.Value;
+        if (before + delta < 0) return (AdjustOutcome.BelowZero, before);
+        if (delta != 0)
+        {
+            var kind = change.Level is null && delta > 0 ? AdjustmentKinds.Receipt : AdjustmentKinds.Adjustment;
+            await conn.ExecuteAsync(new CommandDefinition(AdjustSql, new { change.Sku, Quantity = delta, Kind = kind, change.Reason }, tx, cancellationToken: ct));
+            var received = await conn.QuerySingleAsync<long>(new CommandDefinition(ReceivedSql, new { change.Sku }, tx, cancellationToken: ct));
+            var adjusted = new InventoryAdjustedV1(Guid.CreateVersion7(), change.Sku, delta, kind, change.Reason, before + delta, received, DateTimeOffset.UtcNow);
+            await Outbox.WriteAsync(tx, [OutgoingEvent.ForStock(adjusted)], causationId: null, ct);
+        }
         await tx.CommitAsync(ct);
+        if (delta != 0) signal.Notify();
+        return (AdjustOutcome.Applied, before + delta);
     }
 
     private const string ListSql = """

@@ -1,10 +1,20 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
 using Npgsql;
+using OrderStream.Contracts;
 using OrderStream.OrderMaterializer.Data;
 
 namespace OrderStream.OrderMaterializer.Http;
 
 public static class OrderViewEndpoints
 {
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 200;
+    private static readonly string[] Statuses = [OrderStatus.Pending, OrderStatus.Confirmed, OrderStatus.Failed];
+
+    public sealed record OrderPage(IReadOnlyList<OrderListStore.Summary> Items, string? NextCursor);
+
     public static void MapOrderViewEndpoints(this WebApplication app)
     {
         app.MapGet("/orders/{id:guid}", async (Guid id, NpgsqlDataSource db, CancellationToken ct) =>
@@ -14,5 +24,47 @@ public static class OrderViewEndpoints
                 ? Results.Ok(view)
                 : Results.Problem(statusCode: 404, title: "Order not found");
         });
+
+        app.MapGet("/orders", async (string? userId, string? status, string? limit, string? cursor, NpgsqlDataSource db, CancellationToken ct) =>
+        {
+            var errors = new Dictionary<string, string[]>();
+            var take = DefaultLimit;
+            if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxLimit))
+                errors["limit"] = [$"must be an integer from 1 to {MaxLimit}"];
+            if (status is not null && !Statuses.Contains(status)) errors["status"] = [$"must be one of {string.Join(", ", Statuses)}"];
+            if (userId is { Length: 0 or > 64 }) errors["userId"] = ["must be 1-64 characters"];
+            OrderListStore.Cursor? after = null;
+            if (cursor is not null && (after = DecodeCursor(cursor)) is null) errors["cursor"] = ["is not a cursor this service issued"];
+            if (errors.Count > 0) return Results.ValidationProblem(errors);
+
+            var (items, next) = await OrderListStore.ListAsync(db, userId, status, take, after, ct);
+            return Results.Ok(new OrderPage(items, next is null ? null : EncodeCursor(next)));
+        });
+    }
+
+    // Opaque to clients (base64url), so the sort key can change without breaking their code; microseconds
+    // are PostgreSQL's precision, so the cursor names exactly the last row.
+    public static string EncodeCursor(OrderListStore.Cursor cursor)
+    {
+        var micros = (cursor.CreatedAt.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+        return Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{micros.ToString(CultureInfo.InvariantCulture)}:{cursor.OrderId:N}"));
+    }
+
+    public static OrderListStore.Cursor? DecodeCursor(string text)
+    {
+        try
+        {
+            if (text.Length > 100) return null;
+            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(text)).Split(':');
+            return parts.Length == 2 && long.TryParse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var micros)
+                && micros >= 0 && micros <= (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / 10
+                && Guid.TryParseExact(parts[1], "N", out var id)
+                ? new OrderListStore.Cursor(new DateTime(DateTime.UnixEpoch.Ticks + micros * 10, DateTimeKind.Utc), id)
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 }

@@ -13,6 +13,36 @@ public sealed class PaymentOptions
 
     /// <summary>Orders whose user id starts with this are always declined (a deterministic trigger for tests and demos). Empty disables it.</summary>
     public string DeclineUserPrefix { get; set; } = "decline";
+
+    /// <summary>Added to every authorization, in milliseconds: a slow payment provider, simulated.</summary>
+    [Range(0, PaymentSettings.MaxExtraLatencyMs)] public int ExtraLatencyMs { get; set; }
+}
+
+/// <summary>
+/// The settings payment decides with, seeded from <see cref="PaymentOptions"/> at start and changed at
+/// runtime by operators (<c>PUT /admin/payment/settings</c>); not persisted, so a restart goes back to
+/// the configuration. Only future decisions change: a decided payment is never revisited.
+/// </summary>
+public sealed class PaymentSettings(Microsoft.Extensions.Options.IOptions<PaymentOptions> options)
+{
+    public const int MaxExtraLatencyMs = 60_000;
+
+    private volatile PaymentOptions _current = Copy(options.Value);
+
+    public PaymentOptions Current => _current;
+
+    public PaymentOptions Update(double? declineRate, int? extraLatencyMs)
+    {
+        var next = Copy(_current);
+        if (declineRate is { } rate) next.DeclineRate = rate;
+        if (extraLatencyMs is { } latency) next.ExtraLatencyMs = latency;
+        _current = next;
+        return next;
+    }
+
+    // Readers hold a snapshot: an update never changes an object a decision is reading.
+    private static PaymentOptions Copy(PaymentOptions o) =>
+        new() { DeclineRate = o.DeclineRate, DeclineUserPrefix = o.DeclineUserPrefix, ExtraLatencyMs = o.ExtraLatencyMs };
 }
 
 public static class PaymentDecision

@@ -1,5 +1,4 @@
 using Dapper;
-using Microsoft.Extensions.Options;
 using OrderStream.Contracts;
 using OrderStream.Messaging;
 using OrderStream.Payment.Domain;
@@ -7,7 +6,7 @@ using OrderStream.Payment.Domain;
 namespace OrderStream.Payment.Handlers;
 
 /// <summary>inventory.reserved → authorize or decline the order's amount → payment.authorized or payment.failed.</summary>
-public sealed class AuthorizePayment(IOptionsMonitor<PaymentOptions> options) : IEventHandler<InventoryReservedV1>
+public sealed class AuthorizePayment(PaymentSettings settings) : IEventHandler<InventoryReservedV1>
 {
     private const string InsertSql = """
         INSERT INTO payments (order_id, payment_id, status, amount, currency, reason)
@@ -17,7 +16,10 @@ public sealed class AuthorizePayment(IOptionsMonitor<PaymentOptions> options) : 
 
     public async Task HandleAsync(InventoryReservedV1 reserved, EventContext context, CancellationToken ct)
     {
-        var declined = PaymentDecision.ShouldDecline(reserved.OrderId, reserved.UserId, options.CurrentValue);
+        var current = settings.Current;
+        // The simulated provider call; it runs inside the consumer's transaction, as a real call's wait would hold the message.
+        if (current.ExtraLatencyMs > 0) await Task.Delay(current.ExtraLatencyMs, ct);
+        var declined = PaymentDecision.ShouldDecline(reserved.OrderId, reserved.UserId, current);
         var paymentId = Guid.CreateVersion7();
         var inserted = await context.Connection.ExecuteAsync(new CommandDefinition(InsertSql, new
         {
