@@ -200,6 +200,7 @@ public sealed partial class EventConsumer : BackgroundService
         if (fresh == 0)
         {
             LogDuplicate(envelope.EventId, topic);
+            MessagingTelemetry.CountDuplicate(_group, topic);
             return;
         }
 
