@@ -19,7 +19,7 @@ public sealed class BrokerOutageTests(BrokerOutageStack stack, ITestOutputHelper
     {
         var skus = Orders.Skus("B", 8);
         await stack.SeedAsync(skus, 500);
-        await using var load = new OrderLoad([stack.Gateway.BaseAddress], count: 250, perSecond: 10, skus, "broker");
+        await using var load = new OrderLoad([stack.Gateway.BaseAddress], count: 250, perSecond: 12, skus, "broker");
         await Eventually.True(() => Task.FromResult(load.Accepted.Count >= 50), TimeSpan.FromSeconds(60), "the first 50 orders");
 
         var inFlight = load.Accepted.Count - await stack.SettledCountAsync(load.Accepted);
@@ -38,6 +38,7 @@ public sealed class BrokerOutageTests(BrokerOutageStack stack, ITestOutputHelper
         }
         await load.Completion;
         var downFor = outage.Elapsed;
+        var waiting = load.Accepted.Count - await stack.SettledCountAsync(load.Accepted);
         stack.Kafka.SetBrokerUp();
         var drain = Stopwatch.StartNew();
         TimeSpan? drained = null;
@@ -50,7 +51,7 @@ public sealed class BrokerOutageTests(BrokerOutageStack stack, ITestOutputHelper
         }, TimeSpan.FromMinutes(3), "the outboxes to drain and every saga to finish");
         var settled = drain.Elapsed;
 
-        output.WriteLine($"broker down {downFor.TotalSeconds:0.0} s with {inFlight} sagas in flight; {load.Accepted.Count} orders accepted, " +
+        output.WriteLine($"broker down {downFor.TotalSeconds:0.0} s; {inFlight} sagas in flight when it went down, {waiting} unsettled when it came back; {load.Accepted.Count} orders accepted, " +
             $"{load.Retries} POSTs failed, slowest 202 {load.SlowestAccept.TotalMilliseconds:0} ms");
         output.WriteLine("peak outbox depth: " + string.Join(", ", peak.Select(p => $"{p.Key} {p.Value}")));
         output.WriteLine($"after the broker came back: outboxes drained in {drained!.Value.TotalSeconds:0.0} s, every saga settled in {settled.TotalSeconds:0.0} s");

@@ -67,7 +67,7 @@ public sealed class RetentionSoakTests(RetentionSoakStack stack, ITestOutputHelp
         // one retention period's rows; without pruning they would grow with every order.
         var warm = RetentionSoakStack.Retention + RetentionSoakStack.PruneEvery + TimeSpan.FromMinutes(1);
         var plateau = samples.Where(s => s.At >= warm).ToList();
-        Assert.True(plateau.Count >= 4, $"only {plateau.Count} samples after warm-up");
+        Assert.True(plateau.Count >= 3, $"only {plateau.Count} samples after warm-up");
         var first = plateau[0];
         foreach (var db in Dbs)
         foreach (var (table, pick) in new (string, Func<(long Outbox, long Inbox), long>)[] { ("outbox", r => r.Outbox), ("inbox", r => r.Inbox) })

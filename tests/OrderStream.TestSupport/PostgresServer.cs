@@ -38,7 +38,13 @@ public sealed class PostgresServer : IDisposable
             "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB");
 
     /// <summary>Stops the cluster as an outage would: sessions are terminated, new connections refused.</summary>
-    public void Stop() => RunPg("pg_ctl", "-D", $"{_dir}/data", "-m", "fast", "-w", "stop");
+    public void Stop()
+    {
+        RunPg("pg_ctl", "-D", $"{_dir}/data", "-m", "fast", "-w", "stop");
+        // This process's pooled connections died with the server; without this, the test's next query
+        // after the restart would take a dead one from the pool and fail.
+        Npgsql.NpgsqlConnection.ClearAllPools();
+    }
 
     private int _disposed;
 
