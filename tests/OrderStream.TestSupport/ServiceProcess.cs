@@ -82,7 +82,7 @@ public sealed class ServiceProcess : IAsyncDisposable
                 if (process.HasExited) throw new InvalidOperationException($"{Name} exited with {process.ExitCode}");
                 try { return (await http.GetAsync("/readyz")).IsSuccessStatusCode; }
                 catch (HttpRequestException) { return false; }
-            }, timeout ?? TimeSpan.FromSeconds(60), $"{Name} to be ready");
+            }, timeout ?? TimeSpan.FromSeconds(120), $"{Name} to be ready");
         }
         catch (Exception ex)
         {
