@@ -19,6 +19,8 @@ public sealed class OrderLoad : IAsyncDisposable
     private long _maxAcceptMs;
     private readonly Task _run;
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _enough = new();
+    private int _placed;
 
     /// <summary>Orders answered 202 so far.</summary>
     public IReadOnlyCollection<Guid> Accepted => [.. _accepted.Keys];
@@ -29,7 +31,14 @@ public sealed class OrderLoad : IAsyncDisposable
     /// <summary>The slowest successful POST.</summary>
     public TimeSpan SlowestAccept => TimeSpan.FromMilliseconds(Interlocked.Read(ref _maxAcceptMs));
 
+    /// <summary>Completes when every order placed has its 202 (after <see cref="StopPlacing"/>, or once all were placed).</summary>
     public Task Completion => _run;
+
+    /// <summary>Orders placed so far (each is accepted eventually, or the load fails).</summary>
+    public int Placed => Volatile.Read(ref _placed);
+
+    /// <summary>Places no more orders; those already placed still retry until accepted. For a load that lasts as long as a fault scenario does.</summary>
+    public void StopPlacing() => _enough.Cancel();
 
     /// <summary>Starts placing <paramref name="count"/> orders at <paramref name="perSecond"/>, spread over the given gateways (round robin).</summary>
     public OrderLoad(IEnumerable<Uri> gateways, int count, double perSecond, IReadOnlyList<string> skus, string tag, int seed = 1)
@@ -42,11 +51,16 @@ public sealed class OrderLoad : IAsyncDisposable
     {
         var clock = Stopwatch.StartNew();
         var orders = new List<Task>(count);
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < count && !_enough.IsCancellationRequested; i++)
         {
             // Pacing of an open-model load (arrivals do not wait for answers), not synchronisation.
             var due = TimeSpan.FromSeconds(i / perSecond) - clock.Elapsed;
-            if (due > TimeSpan.Zero) await Task.Delay(due, _stop.Token);
+            if (due > TimeSpan.Zero)
+            {
+                try { await Task.Delay(due, _enough.Token); }
+                catch (OperationCanceledException) { break; }
+            }
+            Interlocked.Increment(ref _placed);
             orders.Add(PlaceAsync(_gateways[i % _gateways.Length], $"{tag}-{i}", Orders.Body(random, $"{tag}-user-{i % 40}", skus)));
         }
         await Task.WhenAll(orders);
@@ -90,5 +104,6 @@ public sealed class OrderLoad : IAsyncDisposable
         try { await _run; } catch (Exception) { /* the test already failed or finished; only stop the load */ }
         foreach (var g in _gateways) g.Dispose();
         _stop.Dispose();
+        _enough.Dispose();
     }
 }

@@ -26,18 +26,21 @@ public sealed class ScaleOutTests(ScaleOutStack stack, ITestOutputHelper output)
         var second = first.Select(s => s.Another()).ToArray();
         try
         {
-            await using var load = new OrderLoad([stack.Gateway.BaseAddress], count: 300, perSecond: 7, skus, "scale");
+            // Placing until the last step is done, so every step comes during load, however slow the machine.
+            await using var load = new OrderLoad([stack.Gateway.BaseAddress], count: 2_000, perSecond: 7, skus, "scale");
             async Task Step(string what, Func<ServiceProcess, Task> action, IEnumerable<ServiceProcess> on)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(random.Next(2_000, 5_000))); // a random moment, not a synchronisation
+                var inFlight = load.Accepted.Count - await stack.SettledCountAsync(load.Accepted);
                 await Task.WhenAll(on.Select(action));
-                output.WriteLine($"{what} at {load.Accepted.Count} orders accepted");
+                output.WriteLine($"{what} with {inFlight} orders in flight ({load.Accepted.Count} accepted so far)");
             }
             await Step("second instances added", s => s.StartAsync(TimeSpan.FromSeconds(120)), second);
             await Step("first instances killed (-9)", s => s.KillAsync(), first);
             await Step("first instances restarted", stack.RestartAsync, first);
             await Step("second instances killed (-9)", s => s.KillAsync(), second);
             await Step("second instances restarted", stack.RestartAsync, second);
+            load.StopPlacing();
             await load.Completion;
             var settled = await stack.WaitSettledAsync(load.Accepted, TimeSpan.FromMinutes(3));
             output.WriteLine($"{load.Accepted.Count} orders accepted; all settled {settled.TotalSeconds:0.0} s after the load ended");
