@@ -54,8 +54,6 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>A second instance of the same service on another port: same database, Kafka cluster, consumer group and settings.</summary>
     public ServiceProcess Another() => new(Name, _project, Environment);
 
-    public bool IsRunning => _process is { HasExited: false };
-
     public async Task StartAsync(TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? overrides = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
