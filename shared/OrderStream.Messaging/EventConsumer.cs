@@ -337,7 +337,7 @@ public sealed partial class EventConsumer : BackgroundService
 
     private void CountDuplicate(Decoded message)
     {
-        MessagingTelemetry.Duplicates.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", message.Message.Topic), _groupTag);
+        MessagingTelemetry.CountDuplicate(_group, message.Message.Topic);
         LogDuplicate(message.Envelope.EventId, message.Message.Topic);
     }
 

@@ -44,9 +44,14 @@ public sealed class EventConsumerBuilder(IServiceCollection services, EventSubsc
 
 public static class MessagingServiceCollectionExtensions
 {
-    /// <summary>The outbox relay and the shared producer. Every service that emits events calls this.</summary>
+    /// <summary>
+    /// The outbox relay and the shared producer, and the retention pruner that keeps the outbox and inbox
+    /// bounded. Every service that emits events calls this (<see cref="AddEventConsumer"/> does too).
+    /// </summary>
     public static IServiceCollection AddOutbox(this IServiceCollection services)
     {
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<RetentionPruner>();
         services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<KafkaProducer>();

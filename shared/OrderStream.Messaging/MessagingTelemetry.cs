@@ -20,8 +20,12 @@ public static class MessagingTelemetry
     internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>(
         "orderstream.messaging.dead_lettered", "{message}", "Messages sent to a dead-letter topic");
 
+    /// <summary>Redeliveries the inbox turned into no-ops: the proof that a crash or a duplicate publish changed nothing.</summary>
     internal static readonly Counter<long> Duplicates = Meter.CreateCounter<long>(
-        "orderstream.consumer.duplicates", "{message}", "Redelivered events the inbox recognised and skipped");
+        "orderstream.consumer.duplicates", "{message}", "Events received again and skipped because the inbox already held their id");
+
+    internal static void CountDuplicate(string group, string topic) =>
+        Duplicates.Add(1, new KeyValuePair<string, object?>("messaging.consumer.group.name", group), new KeyValuePair<string, object?>("messaging.destination.name", topic));
 
     /// <summary>The W3C context of the current activity, captured when an outbox row is written.</summary>
     public static (string? TraceParent, string? TraceState) CaptureCurrent()

@@ -47,7 +47,7 @@ public class ComposeTests
         var postgres = Compose.Environment("postgres");
         Assert.Equal(postgres[app.Database.ToUpperInvariant() + "_DB_PASSWORD"], db["Password"]);
 
-        Assert.Equal("kafka:9092", env["Kafka__BootstrapServers"]);
+        Assert.Equal(string.Join(',', KafkaBrokers.Select(b => $"{b}:9092")), env["Kafka__BootstrapServers"]);
         Assert.Equal("http://jaeger:4317", env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         Assert.Equal(app.Name, env["OTEL_SERVICE_NAME"]);
         Assert.Equal("8080", env["ASPNETCORE_HTTP_PORTS"]);
@@ -76,7 +76,41 @@ public class ComposeTests
     public void Kafka_refuses_to_auto_create_topics()
     {
         // A typo'd or missing topic must fail loudly, not appear with the broker's default partitions.
-        Assert.Equal("false", Compose.Environment("kafka")["KAFKA_AUTO_CREATE_TOPICS_ENABLE"]);
+        foreach (var broker in KafkaBrokers)
+            Assert.Equal("false", Compose.Environment(broker)["KAFKA_AUTO_CREATE_TOPICS_ENABLE"]);
+    }
+
+    /// <summary>The KRaft nodes of the compose Kafka cluster (each a broker and a controller).</summary>
+    private static readonly string[] KafkaBrokers = ["kafka", "kafka-2", "kafka-3"];
+
+    [Fact]
+    public void Kafka_is_three_nodes_whose_defaults_keep_acknowledged_events_when_a_broker_is_lost()
+    {
+        var voters = string.Join(',', KafkaBrokers.Select((b, i) => $"{i + 1}@{b}:9093"));
+        foreach (var (broker, i) in KafkaBrokers.Select((b, i) => (b, i)))
+        {
+            var env = Compose.Environment(broker);
+            Assert.Equal((i + 1).ToString(), env["KAFKA_NODE_ID"]);
+            Assert.Equal(voters, env["KAFKA_CONTROLLER_QUORUM_VOTERS"]);
+            Assert.Equal("3", env["KAFKA_DEFAULT_REPLICATION_FACTOR"]);
+            Assert.Equal("2", env["KAFKA_MIN_INSYNC_REPLICAS"]);
+            Assert.Equal("false", env["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"]);
+            Assert.Equal("3", env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"]);
+            Assert.Equal("3", env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"]);
+            Assert.Equal("2", env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"]);
+            Assert.Equal($"PLAINTEXT://{broker}:9092,HOST://localhost:{29092 + i}", env["KAFKA_ADVERTISED_LISTENERS"]);
+        }
+        Assert.Equal(KafkaBrokers.Length, KafkaBrokers.Select(b => Compose.Service(b).Seq("volumes").Single()).Distinct().Count());
+    }
+
+    [Fact]
+    public void Kafka_init_creates_every_topic_replicated_three_times_with_two_in_sync_and_no_unclean_election()
+    {
+        Assert.Matches(@"--replication-factor\s+3\b", KafkaInit.Script);
+        Assert.Contains("--config min.insync.replicas=2", KafkaInit.Script);
+        Assert.Contains("--config unclean.leader.election.enable=false", KafkaInit.Script);
+        var waitsFor = Compose.Service("kafka-init").Map("depends_on")!.Keys.Cast<string>();
+        Assert.Subset(waitsFor.ToHashSet(), KafkaBrokers.ToHashSet());
     }
 
     [Fact]

@@ -30,10 +30,13 @@ public class OrderStreamStack : IAsyncLifetime
 
     public IEnumerable<ServiceProcess> Services => [Inventory, Payment, Materializer, Gateway];
 
+    /// <summary>The PostgreSQL cluster that holds a service's database (by database name: gateway, inventory, payment, materializer).</summary>
+    protected virtual PostgresServer ServerFor(string db) => PostgresServer.Instance;
+
     public async Task InitializeAsync()
     {
         foreach (var db in new[] { "gateway", "inventory", "payment", "materializer" })
-            Databases[db] = PostgresServer.Instance.CreateDatabase(db);
+            Databases[db] = ServerFor(db).CreateDatabase(db);
 
         Inventory = Service("inventory", "inventory");
         Payment = Service("payment", "payment");

@@ -3,11 +3,13 @@ using System.Diagnostics;
 namespace OrderStream.TestSupport;
 
 /// <summary>
-/// A private PostgreSQL cluster, started once per test process on a free port and stopped when the
-/// process exits. Each test class asks it for fresh databases, each with its own login role, so tests
-/// never share residue. No fallback: if PostgreSQL cannot start, the tests fail with its log.
+/// A private PostgreSQL cluster on a free port. <see cref="Instance"/> is started once per test process and
+/// stopped when the process exits; each test class asks it for fresh databases, each with its own login
+/// role, so tests never share residue. A test that stops PostgreSQL (an outage) starts its own cluster
+/// with <see cref="StartNew"/>, so the other tests' databases stay up. No fallback: if PostgreSQL cannot
+/// start, the tests fail with its log.
 /// </summary>
-public sealed class PostgresServer
+public sealed class PostgresServer : IDisposable
 {
     private const string Bin = "/usr/lib/postgresql/15/bin";
     private static readonly Lazy<PostgresServer> Shared = new(() => new PostgresServer());
@@ -23,13 +25,34 @@ public sealed class PostgresServer
         Port = Repo.FreePort();
         if (IsRoot) Run("chown", "postgres", _dir);
         RunPg("initdb", "-D", $"{_dir}/data", "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256");
+        Start();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Dispose();
+    }
+
+    /// <summary>A cluster of its own (not <see cref="Instance"/>), for a test that stops and starts it; dispose it after.</summary>
+    public static PostgresServer StartNew() => new();
+
+    /// <summary>Starts the cluster (again, after <see cref="Stop"/>) on the same port and data.</summary>
+    public void Start() =>
         RunPg("pg_ctl", "-D", $"{_dir}/data", "-l", $"{_dir}/postgres.log", "-w", "start",
             "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { RunPg("pg_ctl", "-D", $"{_dir}/data", "-m", "immediate", "stop"); } catch (InvalidOperationException) { }
-            try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-        };
+
+    /// <summary>Stops the cluster as an outage would: sessions are terminated, new connections refused.</summary>
+    public void Stop()
+    {
+        RunPg("pg_ctl", "-D", $"{_dir}/data", "-m", "fast", "-w", "stop");
+        // This process's pooled connections died with the server; without this, the test's next query
+        // after the restart would take a dead one from the pool and fail.
+        Npgsql.NpgsqlConnection.ClearAllPools();
+    }
+
+    private int _disposed;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        try { RunPg("pg_ctl", "-D", $"{_dir}/data", "-m", "immediate", "stop"); } catch (InvalidOperationException) { }
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
     private static bool IsRoot => Environment.UserName == "root";

@@ -15,6 +15,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
     public IReadOnlyDictionary<string, string> Environment { get; }
     private readonly string _dll;
+    private readonly string _project;
 
     private static readonly Dictionary<string, string> Projects = new()
     {
@@ -50,11 +51,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     private ServiceProcess(string name, string project, IReadOnlyDictionary<string, string> environment)
     {
         Name = name;
+        _project = project;
         Port = Repo.FreePort();
         Environment = environment;
         _dll = Path.Combine(Repo.Root, "services", name, "bin", Repo.Configuration, "net10.0", project + ".dll");
         if (!File.Exists(_dll)) throw new FileNotFoundException($"Build the solution first: {_dll} is missing");
     }
+
+    /// <summary>A second instance of the same service on another port: same database, Kafka cluster, consumer group and settings.</summary>
+    public ServiceProcess Another() => new(Name, _project, Environment);
 
     public async Task StartAsync(TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? overrides = null)
     {
@@ -82,7 +87,7 @@ public sealed class ServiceProcess : IAsyncDisposable
                 if (process.HasExited) throw new InvalidOperationException($"{Name} exited with {process.ExitCode}");
                 try { return (await http.GetAsync("/readyz")).IsSuccessStatusCode; }
                 catch (HttpRequestException) { return false; }
-            }, timeout ?? TimeSpan.FromSeconds(60), $"{Name} to be ready");
+            }, timeout ?? TimeSpan.FromSeconds(120), $"{Name} to be ready");
         }
         catch (Exception ex)
         {
@@ -98,6 +103,14 @@ public sealed class ServiceProcess : IAsyncDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try { await p.WaitForExitAsync(cts.Token); }
         catch (OperationCanceledException) { p.Kill(); await p.WaitForExitAsync(); }
+    }
+
+    /// <summary>SIGKILL: a crash. Nothing is flushed or committed and the consumer does not leave its group.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is not { HasExited: false } p) return;
+        kill(p.Id, 9);
+        await p.WaitForExitAsync();
     }
 
     /// <summary>How many lines of output since the last start contain <paramref name="text"/>.</summary>

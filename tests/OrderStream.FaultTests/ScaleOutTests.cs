@@ -1,0 +1,146 @@
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using OrderStream.Contracts;
+using OrderStream.TestSupport;
+using Xunit.Abstractions;
+
+namespace OrderStream.FaultTests;
+
+public sealed class ScaleOutStack : FaultStack;
+
+/// <summary>
+/// Issue 3, fault 7: two instances of each consuming service in one group (same database and group,
+/// another port), instances added and killed during load, so partitions move while events flow.
+/// </summary>
+[Collection(Faults.Name)]
+public sealed class ScaleOutTests(ScaleOutStack stack, ITestOutputHelper output) : IClassFixture<ScaleOutStack>
+{
+    [Fact]
+    public async Task Instances_added_and_killed_during_load_apply_each_event_once_and_keep_each_orders_events_in_order()
+    {
+        var skus = Orders.Skus("S", 8);
+        await stack.SeedAsync(skus, 500);
+        var random = new Random(9);
+        ServiceProcess[] first = [stack.Inventory, stack.Payment, stack.Materializer];
+        var second = first.Select(s => s.Another()).ToArray();
+        try
+        {
+            // Placing until the last step is done, so every step comes during load, however slow the machine.
+            await using var load = new OrderLoad([stack.Gateway.BaseAddress], count: 2_000, perSecond: 7, skus, "scale");
+            async Task Step(string what, Func<ServiceProcess, Task> action, IEnumerable<ServiceProcess> on)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(2_000, 5_000))); // a random moment, not a synchronisation
+                var inFlight = load.Accepted.Count - await stack.SettledCountAsync(load.Accepted);
+                await Task.WhenAll(on.Select(action));
+                output.WriteLine($"{what} with {inFlight} orders in flight ({load.Accepted.Count} accepted so far)");
+            }
+            await Step("second instances added", s => s.StartAsync(TimeSpan.FromSeconds(120)), second);
+            await Step("first instances killed (-9)", s => s.KillAsync(), first);
+            await Step("first instances restarted", stack.RestartAsync, first);
+            await Step("second instances killed (-9)", s => s.KillAsync(), second);
+            await Step("second instances restarted", stack.RestartAsync, second);
+            load.StopPlacing();
+            await load.Completion;
+            var settled = await stack.WaitSettledAsync(load.Accepted, TimeSpan.FromMinutes(3));
+            output.WriteLine($"{load.Accepted.Count} orders accepted; all settled {settled.TotalSeconds:0.0} s after the load ended");
+
+            // Partitions moved: each instance was assigned partitions at some point.
+            foreach (var s in first.Concat(second))
+            {
+                var assignments = s.CountOutput("Assigned ");
+                output.WriteLine($"{s.Name} on :{s.Port}: {assignments} assignment(s) since its last start, {stack.DuplicatesSkipped(s)} duplicates skipped");
+                Assert.True(assignments > 0, $"{s.Name} on :{s.Port} was never assigned partitions");
+            }
+            await stack.CheckBooksAsync(output);
+            await AssertEachOrdersEventsInOrderAsync(load.Accepted);
+        }
+        finally
+        {
+            foreach (var s in second) await s.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Events of one order stay in order: the status of each order moved once, from PENDING to its final
+    /// status (one order.updated per order, never a step back), and its timeline follows the saga's causal order.
+    /// </summary>
+    private async Task AssertEachOrdersEventsInOrderAsync(IReadOnlyCollection<Guid> orders)
+    {
+        var finals = (await stack.QueryAsync<(Guid, string)>("materializer", "SELECT order_id, status FROM order_view")).ToDictionary(v => v.Item1, v => v.Item2);
+        var updates = stack.Kafka.ReadAll(Topics.OrderUpdated)
+            .GroupBy(m => Encoding.UTF8.GetString(m.Message.Key!))
+            .ToDictionary(g => Guid.Parse(g.Key), g => g.OrderBy(m => m.Offset.Value)
+                .Select(m => JsonSerializer.Deserialize<Envelope>(m.Message.Value, EventJson.Options)!)
+                .DistinctBy(e => e.EventId)
+                .Select(e => e.Payload.Deserialize<OrderUpdatedV1>(EventJson.Options)!.Status)
+                .ToList());
+        foreach (var id in orders)
+        {
+            Assert.True(updates.TryGetValue(id, out var statuses), $"no order.updated for {id}");
+            Assert.Equal([finals[id]], statuses);
+        }
+
+        await using var conn = stack.Db("materializer");
+        var timelines = (await conn.QueryAsync<(Guid OrderId, string Type)>(
+            "SELECT order_id, type FROM order_timeline WHERE order_id = ANY(@Ids) ORDER BY order_id, occurred_at", new { Ids = orders.ToArray() }))
+            .GroupBy(t => t.OrderId);
+        var checkedOrders = 0;
+        foreach (var timeline in timelines)
+        {
+            var ranks = timeline.Select(t => Saga.Rank(t.Type)).ToList();
+            Assert.True(ranks.SequenceEqual(ranks.Order()), $"order {timeline.Key}: timeline {string.Join(" → ", timeline.Select(t => t.Type))} is not in causal order");
+            checkedOrders++;
+        }
+        Assert.Equal(orders.Count, checkedOrders);
+        output.WriteLine($"{orders.Count} orders: one order.updated each, matching the final status; every timeline in causal order");
+    }
+}
+
+public sealed class TwoRelayStack : FaultStack;
+
+/// <summary>
+/// Issue 3, fault 8: two relay instances for one outbox (two gateways on one database, two inventories on
+/// one database). Each outbox row reaches its topic exactly once, and an order's events in outbox id order.
+/// </summary>
+[Collection(Faults.Name)]
+public sealed class TwoRelayTests(TwoRelayStack stack, ITestOutputHelper output) : IClassFixture<TwoRelayStack>
+{
+    [Fact]
+    public async Task Two_relays_on_one_outbox_publish_each_row_once_and_each_orders_events_in_outbox_order()
+    {
+        var skus = Orders.Skus("TR", 8);
+        await stack.SeedAsync(skus, 500);
+        await using var gateway2 = stack.Gateway.Another();
+        await using var inventory2 = stack.Inventory.Another();
+        await Task.WhenAll(gateway2.StartAsync(TimeSpan.FromSeconds(120)), inventory2.StartAsync(TimeSpan.FromSeconds(120)));
+
+        await using var load = new OrderLoad([stack.Gateway.BaseAddress, gateway2.BaseAddress], count: 300, perSecond: 15, skus, "relays");
+        await load.Completion;
+        await stack.WaitSettledAsync(load.Accepted, TimeSpan.FromMinutes(3));
+        await stack.CheckBooksAsync(output);
+
+        foreach (var (db, topics) in new[] { ("gateway", new[] { Topics.OrderCreated }), ("inventory", new[] { Topics.InventoryReserved, Topics.InventoryFailed, Topics.InventoryReleased }) })
+        {
+            var rows = await stack.QueryAsync<(long Id, Guid EventId, string Key)>(db, "SELECT id, event_id, msg_key FROM outbox");
+            var messages = topics.SelectMany(t => stack.Kafka.ReadAll(t)).Select(m => (
+                EventId: Guid.Parse(Encoding.UTF8.GetString(m.Message.Headers.GetLastBytes(OrderStream.Contracts.Headers.EventId))),
+                Time: m.Message.Timestamp.UnixTimestampMs)).ToList();
+
+            // Exactly once: no row published by both relays, none skipped.
+            Assert.Equal(rows.Count, messages.Count);
+            Assert.Equal(rows.Select(r => r.EventId).Order(), messages.Select(m => m.EventId).Order());
+
+            // Per order, publish times (the producer's timestamps) follow the outbox id order.
+            var time = messages.ToDictionary(m => m.EventId, m => m.Time);
+            var multi = 0;
+            foreach (var order in rows.GroupBy(r => r.Key).Where(g => g.Count() > 1))
+            {
+                multi++;
+                var times = order.OrderBy(r => r.Id).Select(r => time[r.EventId]).ToList();
+                Assert.True(times.SequenceEqual(times.Order()), $"{db} order {order.Key}: events published out of outbox order");
+            }
+            output.WriteLine($"{db}: two relays, {rows.Count} outbox rows, {messages.Count} messages on {string.Join(", ", topics)}; {multi} orders with several events, each published in outbox order");
+        }
+    }
+}
