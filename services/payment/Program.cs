@@ -9,7 +9,9 @@ builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOptions<PaymentOptions>().BindConfiguration(PaymentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
 builder.Services.AddEventConsumer()
-    .Subscribe<InventoryReservedV1, AuthorizePayment>();
+    .Subscribe<InventoryReservedV1, AuthorizePayment>()
+    .Subscribe<InventoryReleasedV1, CompensatePayment>()
+    .Subscribe<InventoryReturnedV1, CompensatePayment>();
 
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);

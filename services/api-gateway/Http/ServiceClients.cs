@@ -14,6 +14,14 @@ public sealed class MaterializerClient(HttpClient http)
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync<OrderView>(EventJson.Options, ct);
     }
+
+    /// <summary>Passes a read (the stuck-orders list) through, status and body as the materializer gave them.</summary>
+    public async Task<IResult> ForwardAsync(string pathAndQuery, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(pathAndQuery, ct);
+        var body = await response.Content.ReadAsStringAsync(ct);
+        return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json", statusCode: (int)response.StatusCode);
+    }
 }
 
 /// <summary>Passes inventory reads through to the inventory service.</summary>

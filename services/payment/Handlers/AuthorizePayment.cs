@@ -2,11 +2,15 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using OrderStream.Contracts;
 using OrderStream.Messaging;
+using OrderStream.Payment.Data;
 using OrderStream.Payment.Domain;
 
 namespace OrderStream.Payment.Handlers;
 
-/// <summary>inventory.reserved → authorize or decline the order's amount → payment.authorized or payment.failed.</summary>
+/// <summary>
+/// inventory.reserved → authorize or decline the order's amount → payment.authorized or payment.failed.
+/// An order inventory already closed (its release got here first) is not authorized at all.
+/// </summary>
 public sealed class AuthorizePayment(IOptionsMonitor<PaymentOptions> options) : IEventHandler<InventoryReservedV1>
 {
     private const string InsertSql = """
@@ -17,13 +21,16 @@ public sealed class AuthorizePayment(IOptionsMonitor<PaymentOptions> options) : 
 
     public async Task HandleAsync(InventoryReservedV1 reserved, EventContext context, CancellationToken ct)
     {
+        await PaymentStore.LockOrderAsync(context.Transaction, reserved.OrderId, ct);
+        if (await PaymentStore.IsClosedAsync(context.Transaction, reserved.OrderId, ct)) return;
+
         var declined = PaymentDecision.ShouldDecline(reserved.OrderId, reserved.UserId, options.CurrentValue);
         var paymentId = Guid.CreateVersion7();
         var inserted = await context.Connection.ExecuteAsync(new CommandDefinition(InsertSql, new
         {
             reserved.OrderId,
             PaymentId = paymentId,
-            Status = declined ? "DECLINED" : "AUTHORIZED",
+            Status = declined ? PaymentStatus.Declined : PaymentStatus.Authorized,
             reserved.Amount,
             reserved.Currency,
             Reason = declined ? FailureReasons.PaymentDeclined : null,
