@@ -107,7 +107,15 @@ public static class OrderViewStore
         LIMIT @Limit
         """;
 
-    private sealed record StuckRow(Guid OrderId, string? UserId, DateTime? CreatedAt, double AgeSeconds, string[] Events);
+    // A class with setters: Dapper will not bind a text[] column to a record's constructor parameter.
+    private sealed class StuckRow
+    {
+        public Guid OrderId { get; init; }
+        public string? UserId { get; init; }
+        public DateTime? CreatedAt { get; init; }
+        public double AgeSeconds { get; init; }
+        public string[] Events { get; init; } = [];
+    }
 
     /// <summary>PENDING orders older than <paramref name="olderThan"/>, oldest first.</summary>
     public static async Task<IReadOnlyList<StuckOrder>> StuckAsync(NpgsqlDataSource db, TimeSpan olderThan, int limit, CancellationToken ct)
