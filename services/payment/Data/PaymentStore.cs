@@ -14,10 +14,20 @@ public static class PaymentStore
     public static Task LockOrderAsync(NpgsqlTransaction tx, Guid orderId, CancellationToken ct) =>
         tx.Connection!.ExecuteAsync(new CommandDefinition(LockSql, new { OrderId = orderId }, tx, cancellationToken: ct));
 
-    private const string IsClosedSql = "SELECT EXISTS (SELECT 1 FROM closed_orders WHERE order_id = @OrderId)";
+    // Two statements in one round trip: the second takes its snapshot after the lock is held, so it
+    // sees a closure committed by whoever held the lock before (one statement would not).
+    private const string LockAndIsClosedSql = """
+        SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(@OrderId::text, 0));
+        SELECT EXISTS (SELECT 1 FROM closed_orders WHERE order_id = @OrderId);
+        """;
 
-    public static Task<bool> IsClosedAsync(NpgsqlTransaction tx, Guid orderId, CancellationToken ct) =>
-        tx.Connection!.ExecuteScalarAsync<bool>(new CommandDefinition(IsClosedSql, new { OrderId = orderId }, tx, cancellationToken: ct));
+    /// <summary>Takes the order's lock and says whether inventory closed the order before payment decided.</summary>
+    public static async Task<bool> LockAndIsClosedAsync(NpgsqlTransaction tx, Guid orderId, CancellationToken ct)
+    {
+        await using var results = await tx.Connection!.QueryMultipleAsync(new CommandDefinition(LockAndIsClosedSql, new { OrderId = orderId }, tx, cancellationToken: ct));
+        await results.ReadSingleAsync<int>();
+        return await results.ReadSingleAsync<bool>();
+    }
 
     private const string CloseSql = "INSERT INTO closed_orders (order_id, reason) VALUES (@OrderId, @Reason) ON CONFLICT DO NOTHING";
 

@@ -21,8 +21,7 @@ public sealed class AuthorizePayment(IOptionsMonitor<PaymentOptions> options) : 
 
     public async Task HandleAsync(InventoryReservedV1 reserved, EventContext context, CancellationToken ct)
     {
-        await PaymentStore.LockOrderAsync(context.Transaction, reserved.OrderId, ct);
-        if (await PaymentStore.IsClosedAsync(context.Transaction, reserved.OrderId, ct)) return;
+        if (await PaymentStore.LockAndIsClosedAsync(context.Transaction, reserved.OrderId, ct)) return;
 
         var declined = PaymentDecision.ShouldDecline(reserved.OrderId, reserved.UserId, options.CurrentValue);
         var paymentId = Guid.CreateVersion7();
