@@ -20,7 +20,8 @@ public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) 
         var random = new Random(7);
         var ids = await Concurrently.ForAllAsync(Enumerable.Range(0, 150), 16, i =>
             stack.PlaceAsync(Orders.Body($"replay-{i}", ($"R-{random.Next(1, 4)}", random.Next(1, 3), 4.00m))));
-        await Concurrently.ForAllAsync(ids, 16, id => stack.WaitSettledAsync(id));
+        // Settling is not what this test measures: on a loaded machine 150 orders on 3 SKUs can take tens of seconds.
+        await Concurrently.ForAllAsync(ids, 16, id => stack.WaitSettledAsync(id, TimeSpan.FromSeconds(120)));
         await WaitQuietAsync();
         var before = await SnapshotAsync();
 
