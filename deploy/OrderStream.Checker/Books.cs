@@ -18,8 +18,12 @@ public sealed record ReservationRow(string OrderId, string Sku, int Qty, string 
 
 public sealed record PaymentRow(string OrderId, string Status);
 
+/// <summary>What inventory holds for an order (<c>inventory_orders</c>): its status and, once closed, why (SAGA_TIMEOUT, CANCELLED, ...).</summary>
+public sealed record InventoryOrderRow(string OrderId, string Status, string? Reason);
+
 /// <summary>An order_view row: the status and the facts it was derived from.</summary>
-public sealed record ViewRow(string OrderId, string Status, string? Reason, bool SeenReserved, string? InventoryFailure, bool SeenAuthorized, string? PaymentFailure);
+public sealed record ViewRow(string OrderId, string Status, string? Reason, bool SeenReserved, string? InventoryFailure, bool SeenAuthorized, string? PaymentFailure,
+    string? ReleaseReason = null, bool SeenSold = false, bool SeenReturned = false);
 
 /// <summary>How many timeline rows of one event type an order has in the view.</summary>
 public sealed record TimelineCount(string OrderId, string Type, long Count);
@@ -45,6 +49,7 @@ public sealed record Books
     public IReadOnlyList<OutboxEventCount> OutboxEvents { get; init; } = [];
     public IReadOnlyList<StockRow> Stock { get; init; } = [];
     public IReadOnlyList<ReservationRow> Reservations { get; init; } = [];
+    public IReadOnlyList<InventoryOrderRow> InventoryOrders { get; init; } = [];
     public IReadOnlyList<PaymentRow> Payments { get; init; } = [];
     public IReadOnlyList<ViewRow> Views { get; init; } = [];
     public IReadOnlyList<TimelineCount> Timeline { get; init; } = [];
@@ -79,11 +84,14 @@ public static class BooksReader
 
     private const string ReservationsSql = "SELECT order_id::text AS OrderId, sku AS Sku, qty AS Qty, status AS Status FROM reservations";
 
+    private const string InventoryOrdersSql = "SELECT order_id::text AS OrderId, status AS Status, reason AS Reason FROM inventory_orders";
+
     private const string PaymentsSql = "SELECT order_id::text AS OrderId, status AS Status FROM payments";
 
     private const string ViewsSql = """
         SELECT order_id::text AS OrderId, status AS Status, reason AS Reason, seen_reserved AS SeenReserved,
-               inventory_failure AS InventoryFailure, seen_authorized AS SeenAuthorized, payment_failure AS PaymentFailure
+               inventory_failure AS InventoryFailure, seen_authorized AS SeenAuthorized, payment_failure AS PaymentFailure,
+               release_reason AS ReleaseReason, seen_sold AS SeenSold, seen_returned AS SeenReturned
         FROM order_view
         """;
 
@@ -122,9 +130,9 @@ public static class BooksReader
     /// <summary>The saga topics each service emits on, whose outbox rows per order are counted.</summary>
     private static readonly Dictionary<Service, string[]> DecisionTopics = new()
     {
-        [Service.Gateway] = [Topics.OrderCreated],
-        [Service.Inventory] = [Topics.InventoryReserved, Topics.InventoryFailed, Topics.InventoryReleased],
-        [Service.Payment] = [Topics.PaymentAuthorized, Topics.PaymentFailed],
+        [Service.Gateway] = [Topics.OrderCreated, Topics.OrderCancelRequested],
+        [Service.Inventory] = [Topics.InventoryReserved, Topics.InventoryFailed, Topics.InventoryReleased, Topics.InventorySold, Topics.InventoryReturned],
+        [Service.Payment] = [Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.PaymentVoided, Topics.PaymentRefunded],
         [Service.Materializer] = [],
     };
 
@@ -147,6 +155,7 @@ public static class BooksReader
             RepeatedIdempotencyKeys = g.RepeatedIdempotencyKeys,
             Stock = i.Stock,
             Reservations = i.Reservations,
+            InventoryOrders = i.InventoryOrders,
             Payments = p.Payments,
             OutboxEvents = outboxes.SelectMany(o => o.Result.Events).ToList(),
             Outboxes = outboxes.Select(o => o.Result.Stats).ToList(),
@@ -177,6 +186,7 @@ public static class BooksReader
     {
         Stock = await ListAsync<StockRow>(conn, tx, StockSql, ct),
         Reservations = await ListAsync<ReservationRow>(conn, tx, ReservationsSql, ct),
+        InventoryOrders = await ListAsync<InventoryOrderRow>(conn, tx, InventoryOrdersSql, ct),
     }, ct);
 
     private static Task<Books> ReadPaymentAsync(string cs, CancellationToken ct) => InSnapshotAsync(cs, async (conn, tx) => new Books

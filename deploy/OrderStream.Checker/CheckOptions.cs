@@ -14,10 +14,9 @@ public sealed record ConsumerGroup(string Name, Service Service, IReadOnlyList<s
     /// <summary>The groups of a default deployment: each consuming service's group is its name (<c>Kafka__GroupId</c> unset).</summary>
     public static readonly IReadOnlyList<ConsumerGroup> Defaults =
     [
-        new("inventory", Service.Inventory, [T.OrderCreated, T.PaymentAuthorized, T.PaymentFailed]),
-        new("payment", Service.Payment, [T.InventoryReserved]),
-        new("order-materializer", Service.Materializer,
-            [T.OrderCreated, T.InventoryReserved, T.InventoryFailed, T.InventoryReleased, T.PaymentAuthorized, T.PaymentFailed]),
+        new("inventory", Service.Inventory, [T.OrderCreated, T.PaymentAuthorized, T.PaymentFailed, T.OrderCancelRequested]),
+        new("payment", Service.Payment, [T.InventoryReserved, T.InventoryReleased, T.InventoryReturned]),
+        new("order-materializer", Service.Materializer, [.. T.All.Where(t => t != T.OrderUpdated)]),
     ];
 }
 

@@ -25,6 +25,10 @@ public static class CheckNames
     public const string DeclinedCompensated = "saga.declined";
     public const string InventoryFailedAlone = "saga.inventory-failed";
     public const string ConflictingOutcomes = "saga.conflicting-outcomes";
+    public const string TimedOutCompensated = "saga.timed-out";
+    public const string CancelledCompensated = "saga.cancelled";
+    public const string VoidedAfterRelease = "saga.voided";
+    public const string DuplicateCancelRequests = "gateway.duplicate-cancel-requests";
     public const string OutboxUnsent = "outbox.unsent";
     public const string ConsumerLag = "kafka.lag";
     public const string DeadLettersUnaccounted = "kafka.dead-letters-unaccounted";
@@ -43,16 +47,21 @@ public sealed record Finding(string Name, string Description, long Count, IReadO
 public sealed record Totals
 {
     public long AcceptedOrders { get; init; }
-    /// <summary>Accepted orders by their view status and reason ("CONFIRMED", "FAILED PAYMENT_DECLINED", "PENDING", "NO VIEW").</summary>
+    /// <summary>Accepted orders by their view status and reason ("CONFIRMED", "FAILED PAYMENT_DECLINED", "CANCELLED", "PENDING", "NO VIEW"); a cancel's free-text reason is left out.</summary>
     public IReadOnlyDictionary<string, long> Outcomes { get; init; } = new Dictionary<string, long>();
     public long Confirmed { get; init; }
     public long Failed { get; init; }
+    public long Cancelled { get; init; }
     public long Pending { get; init; }
     /// <summary>Views of orders the gateway never accepted (events injected by hand or by a test).</summary>
     public long ViewsWithoutAcceptedOrder { get; init; }
     public long PaymentsAuthorized { get; init; }
     public long PaymentsDeclined { get; init; }
-    /// <summary>Orders by the status of their reservation lines (RESERVED, SOLD, RELEASED).</summary>
+    /// <summary>Authorizations voided (their goods released by the deadline or a cancel before the sale).</summary>
+    public long PaymentsVoided { get; init; }
+    /// <summary>Payments refunded (confirmed orders cancelled).</summary>
+    public long PaymentsRefunded { get; init; }
+    /// <summary>Orders by the status of their reservation lines (RESERVED, SOLD, RELEASED, RETURNED).</summary>
     public IReadOnlyDictionary<string, long> ReservationsByStatus { get; init; } = new Dictionary<string, long>();
     public long Skus { get; init; }
     public long StockReceived { get; init; }
@@ -125,7 +134,7 @@ public sealed class CheckReport
         var strays = t.ViewsWithoutAcceptedOrder > 0 ? $"; {t.ViewsWithoutAcceptedOrder} views of orders never accepted" : "";
         s.AppendLine(c, $"Orders: {t.AcceptedOrders} accepted: {outcomes}{strays}");
         var byStatus = t.ReservationsByStatus.Count == 0 ? "none" : string.Join(", ", t.ReservationsByStatus.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Value} {r.Key}"));
-        s.AppendLine(c, $"Payments: {t.PaymentsAuthorized} AUTHORIZED, {t.PaymentsDeclined} DECLINED. Reservations (orders): {byStatus}");
+        s.AppendLine(c, $"Payments: {t.PaymentsAuthorized} AUTHORIZED, {t.PaymentsDeclined} DECLINED, {t.PaymentsVoided} VOIDED, {t.PaymentsRefunded} REFUNDED. Reservations (orders): {byStatus}");
         s.AppendLine(c, $"Stock: {t.Skus} SKUs, {t.StockReceived} units received, {t.Sold} sold");
         s.AppendLine();
         s.AppendLine("Checks");

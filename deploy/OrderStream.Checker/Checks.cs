@@ -13,6 +13,9 @@ public static class Checks
     private const string Reserved = "RESERVED";
     private const string Sold = "SOLD";
     private const string Released = "RELEASED";
+    private const string Returned = "RETURNED";
+    private const string Voided = "VOIDED";
+    private const string Refunded = "REFUNDED";
 
     public static CheckReport Evaluate(Books books, KafkaState? kafka, CheckOptions options, bool quiet)
     {
@@ -20,6 +23,7 @@ public static class Checks
         var views = books.Views.ToDictionary(v => v.OrderId, StringComparer.Ordinal);
         var payments = books.Payments.ToLookup(p => p.OrderId, StringComparer.Ordinal);
         var reservations = books.Reservations.ToLookup(r => r.OrderId, StringComparer.Ordinal);
+        var holds = books.InventoryOrders.ToDictionary(h => h.OrderId, StringComparer.Ordinal);
         var timeline = books.Timeline.ToLookup(t => t.OrderId, StringComparer.Ordinal);
         var events = books.OutboxEvents.ToLookup(e => e.OrderId, StringComparer.Ordinal);
         var accepted = books.AcceptedOrders.ToHashSet(StringComparer.Ordinal);
@@ -38,8 +42,15 @@ public static class Checks
             [var one] => one,
             _ => "MIXED",
         };
+        string Hold(string orderId) => holds.TryGetValue(orderId, out var h) ? h.Status + (h.Reason is null ? "" : " " + h.Reason) : "none";
         string Describe(string orderId) =>
-            $"{orderId} (payment {PaymentStatus(orderId) ?? "none"}, view {ViewStatus(orderId)}, reservations {ReservationStatus(orderId) ?? "none"})";
+            $"{orderId} (payment {PaymentStatus(orderId) ?? "none"}, view {ViewStatus(orderId)}, reservations {ReservationStatus(orderId) ?? "none"}, inventory {Hold(orderId)})";
+        // Money taken and kept: an authorization not voided or refunded.
+        bool Captured(string orderId) => PaymentStatus(orderId) == Authorized;
+        bool ViewIs(string orderId, string status, string? reason = null) =>
+            views.TryGetValue(orderId, out var v) && v.Status == status && (reason is null || v.Reason == reason);
+        bool HoldIs(string orderId, string status, string reason) =>
+            holds.TryGetValue(orderId, out var h) && h.Status == status && h.Reason == reason;
 
         var checks = new List<Finding>();
         void Add(string name, string description, IEnumerable<string> offenders)
@@ -59,17 +70,21 @@ public static class Checks
             books.RepeatedIdempotencyKeys.Select(k => $"{k.UserId}/{k.Key}: {k.Orders} orders"));
         Add(CheckNames.DuplicateOrderCreated, "more than one order.created event per order (gateway outbox)",
             allOrders.Select(id => (id, n: EventCount(id, Topics.OrderCreated))).Where(x => x.n > 1).Select(x => $"{x.id}: {x.n}"));
+        Add(CheckNames.DuplicateCancelRequests, "more than one order.cancel-requested event per order (gateway outbox)",
+            allOrders.Select(id => (id, n: EventCount(id, Topics.OrderCancelRequested))).Where(x => x.n > 1).Select(x => $"{x.id}: {x.n}"));
         Add(CheckNames.DuplicateInventoryDecisions, "more than one inventory.reserved/inventory.failed event per order (inventory outbox)",
             allOrders.Select(id => (id, r: EventCount(id, Topics.InventoryReserved), f: EventCount(id, Topics.InventoryFailed)))
                 .Where(x => x.r + x.f > 1).Select(x => $"{x.id}: {x.r} reserved, {x.f} failed"));
-        Add(CheckNames.DuplicateReleases, "more than one inventory.released event per order (inventory outbox)",
-            allOrders.Select(id => (id, n: EventCount(id, Topics.InventoryReleased))).Where(x => x.n > 1).Select(x => $"{x.id}: {x.n}"));
+        Add(CheckNames.DuplicateReleases, "more than one inventory.released or inventory.returned event, or more than one inventory.sold, per order (inventory outbox)",
+            allOrders.Select(id => (id, n: EventCount(id, Topics.InventoryReleased), r: EventCount(id, Topics.InventoryReturned), s: EventCount(id, Topics.InventorySold)))
+                .Where(x => x.n + x.r > 1 || x.s > 1).Select(x => $"{x.id}: {x.n} released, {x.r} returned, {x.s} sold"));
         Add(CheckNames.MixedReservations, "orders whose reservation lines are not all in one status (part sold or released)",
             allOrders.Where(id => ReservationStatus(id) == "MIXED")
                 .Select(id => $"{id}: {string.Join(", ", reservations[id].OrderBy(r => r.Sku, StringComparer.Ordinal).Select(r => $"{r.Sku} {r.Status}"))}"));
-        Add(CheckNames.DuplicatePayments, "more than one payment, or more than one payment.authorized/payment.failed event, per order",
-            allOrders.Select(id => (id, rows: payments[id].Count(), a: EventCount(id, Topics.PaymentAuthorized), f: EventCount(id, Topics.PaymentFailed)))
-                .Where(x => x.rows > 1 || x.a + x.f > 1).Select(x => $"{x.id}: {x.rows} payments, {x.a} authorized, {x.f} failed events"));
+        Add(CheckNames.DuplicatePayments, "more than one payment, more than one payment.authorized/payment.failed event, or more than one payment.voided/payment.refunded event, per order",
+            allOrders.Select(id => (id, rows: payments[id].Count(), a: EventCount(id, Topics.PaymentAuthorized), f: EventCount(id, Topics.PaymentFailed),
+                    u: EventCount(id, Topics.PaymentVoided) + EventCount(id, Topics.PaymentRefunded)))
+                .Where(x => x.rows > 1 || x.a + x.f > 1 || x.u > 1).Select(x => $"{x.id}: {x.rows} payments, {x.a} authorized, {x.f} failed, {x.u} voided/refunded events"));
         Add(CheckNames.DuplicateTimelineEvents, "an event type in an order's timeline more than once (two events where the saga emits one)",
             books.Timeline.Where(t => t.Count > 1).OrderBy(t => t.OrderId, StringComparer.Ordinal).Select(t => $"{t.OrderId}: {t.Type} x{t.Count}"));
 
@@ -95,27 +110,54 @@ public static class Checks
                 .Select(sku => $"{sku}: sold {stockSold.GetValueOrDefault(sku)}, confirmed orders {soldByView.GetValueOrDefault(sku)}"));
 
         // The saga's outcomes agree across the services.
-        Add(CheckNames.ConfirmedConsistency, "orders where payment AUTHORIZED, view CONFIRMED and reservations SOLD do not agree",
+        Add(CheckNames.ConfirmedConsistency, "orders where a net captured payment (AUTHORIZED, not voided or refunded), view CONFIRMED and reservations SOLD do not agree",
             allOrders.Where(id =>
             {
-                var authorized = PaymentStatus(id) == Authorized;
-                var confirmed = views.TryGetValue(id, out var v) && v.Status == OrderStatus.Confirmed;
+                var captured = Captured(id);
+                var confirmed = ViewIs(id, OrderStatus.Confirmed);
                 var sold = ReservationStatus(id) == Sold;
-                return authorized != confirmed || confirmed != sold;
+                return captured != confirmed || confirmed != sold;
             }).Select(Describe));
-        Add(CheckNames.DeclinedCompensated, "orders with payment DECLINED whose reservation is not RELEASED or whose view is not FAILED PAYMENT_DECLINED (or the reverse)",
+        // A decline may lose the race to the deadline or a cancel: the order then fails or is cancelled with
+        // that reason instead, but its reservation is released all the same.
+        Add(CheckNames.DeclinedCompensated, "orders with payment DECLINED whose reservation is not RELEASED or whose view is not FAILED or CANCELLED, or a view FAILED PAYMENT_DECLINED without a declined payment",
             allOrders.Where(id =>
             {
                 var declined = PaymentStatus(id) == Declined;
-                var viewDeclined = views.TryGetValue(id, out var v) && v.Status == OrderStatus.Failed && v.Reason == FailureReasons.PaymentDeclined;
-                return declined != viewDeclined || (declined && ReservationStatus(id) != Released);
+                var viewDeclined = ViewIs(id, OrderStatus.Failed, FailureReasons.PaymentDeclined);
+                var closed = ViewIs(id, OrderStatus.Failed) || ViewIs(id, OrderStatus.Cancelled);
+                return (viewDeclined && !declined) || (declined && (ReservationStatus(id) != Released || !closed));
             }).Select(Describe));
+        Add(CheckNames.TimedOutCompensated, "orders released by the saga deadline (inventory RELEASED SAGA_TIMEOUT) or shown FAILED SAGA_TIMEOUT, where the two disagree, the reservation is not RELEASED or the payment is still captured",
+            allOrders.Where(id =>
+            {
+                var viewTimedOut = ViewIs(id, OrderStatus.Failed, FailureReasons.SagaTimeout);
+                var holdTimedOut = HoldIs(id, Released, FailureReasons.SagaTimeout);
+                return (viewTimedOut || holdTimedOut) && !(viewTimedOut && holdTimedOut && ReservationStatus(id) == Released && !Captured(id));
+            }).Select(Describe));
+        Add(CheckNames.CancelledCompensated, "orders CANCELLED (view or inventory), or with a sale returned or a payment refunded, whose books disagree: a released order keeps no reservation or captured payment, a returned one has every line RETURNED and its payment REFUNDED",
+            allOrders.Where(id =>
+            {
+                var viewCancelled = ViewIs(id, OrderStatus.Cancelled);
+                var released = HoldIs(id, Released, FailureReasons.Cancelled);
+                var returned = HoldIs(id, Returned, FailureReasons.Cancelled);
+                var involved = viewCancelled || released || returned || ReservationStatus(id) == Returned || PaymentStatus(id) == Refunded;
+                if (!involved) return false;
+                var booksAgree =
+                    (released && ReservationStatus(id) is null or Released && !Captured(id) && PaymentStatus(id) != Refunded) ||
+                    (returned && ReservationStatus(id) == Returned && PaymentStatus(id) == Refunded);
+                return !(viewCancelled && booksAgree);
+            }).Select(Describe));
+        Add(CheckNames.VoidedAfterRelease, "payments VOIDED whose order was not released by the deadline or a cancel (view FAILED SAGA_TIMEOUT or CANCELLED, reservations RELEASED)",
+            allOrders.Where(id => PaymentStatus(id) == Voided &&
+                    !((ViewIs(id, OrderStatus.Failed, FailureReasons.SagaTimeout) || ViewIs(id, OrderStatus.Cancelled)) && ReservationStatus(id) == Released))
+                .Select(Describe));
         Add(CheckNames.InventoryFailedAlone, "orders inventory failed (outbox or view) that still have a payment or reservation lines",
             allOrders.Where(id =>
                 (EventCount(id, Topics.InventoryFailed) > 0 || (views.TryGetValue(id, out var v) && v.InventoryFailure is not null)) &&
                 (payments[id].Any() || reservations[id].Any()))
             .Select(Describe));
-        Add(CheckNames.ConflictingOutcomes, "orders with both outcomes of one step (reserved and failed, or authorized and failed) in the timeline, the view's facts or the outboxes",
+        Add(CheckNames.ConflictingOutcomes, "orders with both outcomes of one step (reserved and failed, authorized and failed, sold and released) in the timeline, the view's facts or the outboxes",
             allOrders.Select(id => (id, why: Conflicts(id))).Where(x => x.why.Count > 0).Select(x => $"{x.id}: {string.Join(", ", x.why)}"));
 
         List<string> Conflicts(string id)
@@ -124,13 +166,16 @@ public static class Checks
             var types = timeline[id].Select(t => t.Type).ToHashSet(StringComparer.Ordinal);
             if (types.Contains(Topics.InventoryReserved) && types.Contains(Topics.InventoryFailed)) why.Add("timeline reserved+failed");
             if (types.Contains(Topics.PaymentAuthorized) && types.Contains(Topics.PaymentFailed)) why.Add("timeline authorized+failed");
+            if (types.Contains(Topics.InventorySold) && types.Contains(Topics.InventoryReleased)) why.Add("timeline sold+released");
             if (views.TryGetValue(id, out var v))
             {
                 if (v.SeenReserved && v.InventoryFailure is not null) why.Add("view facts reserved+failed");
                 if (v.SeenAuthorized && v.PaymentFailure is not null) why.Add("view facts authorized+failed");
+                if (v.SeenSold && v.ReleaseReason is not null) why.Add("view facts sold+released");
             }
             if (EventCount(id, Topics.InventoryReserved) > 0 && EventCount(id, Topics.InventoryFailed) > 0) why.Add("inventory outbox reserved+failed");
             if (EventCount(id, Topics.PaymentAuthorized) > 0 && EventCount(id, Topics.PaymentFailed) > 0) why.Add("payment outbox authorized+failed");
+            if (EventCount(id, Topics.InventorySold) > 0 && EventCount(id, Topics.InventoryReleased) > 0) why.Add("inventory outbox sold+released");
             return why;
         }
 
@@ -168,7 +213,7 @@ public static class Checks
     private static Totals Totals(Books books, Dictionary<string, ViewRow> views, HashSet<string> accepted, ILookup<string, ReservationRow> reservations)
     {
         var outcomes = books.AcceptedOrders
-            .Select(id => views.TryGetValue(id, out var v) ? v.Status + (v.Reason is null ? "" : " " + v.Reason) : "NO VIEW")
+            .Select(id => views.TryGetValue(id, out var v) ? v.Status + (v.Reason is null || v.Status == OrderStatus.Cancelled ? "" : " " + v.Reason) : "NO VIEW")
             .GroupBy(o => o, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
         var acceptedViews = books.AcceptedOrders.Select(id => views.GetValueOrDefault(id)).ToList();
         return new Totals
@@ -177,10 +222,13 @@ public static class Checks
             Outcomes = outcomes,
             Confirmed = acceptedViews.Count(v => v?.Status == OrderStatus.Confirmed),
             Failed = acceptedViews.Count(v => v?.Status == OrderStatus.Failed),
+            Cancelled = acceptedViews.Count(v => v?.Status == OrderStatus.Cancelled),
             Pending = acceptedViews.Count(v => v is null || v.Status == OrderStatus.Pending),
             ViewsWithoutAcceptedOrder = views.Keys.Count(id => !accepted.Contains(id)),
             PaymentsAuthorized = books.Payments.Count(p => p.Status == Authorized),
             PaymentsDeclined = books.Payments.Count(p => p.Status == Declined),
+            PaymentsVoided = books.Payments.Count(p => p.Status == Voided),
+            PaymentsRefunded = books.Payments.Count(p => p.Status == Refunded),
             ReservationsByStatus = reservations
                 .Select(g => g.Select(r => r.Status).Distinct().Count() == 1 ? g.First().Status : "MIXED")
                 .GroupBy(s => s, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal),

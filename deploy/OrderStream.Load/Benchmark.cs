@@ -40,8 +40,9 @@ public sealed class Benchmark(BenchmarkOptions options, LocalStack stack, TextWr
         using var http = LoadRunner.CreateClient(options.Gateway);
         log.WriteLine($"Benchmark against {options.Gateway} ({Environment.ProcessorCount} cores); results go to {options.Output}");
 
-        // JIT, pools and caches warm up here; the step is checked but not reported.
-        await StepAsync(http, "warm-up", 50, 0, TimeSpan.FromSeconds(10), ct);
+        // JIT, pools and caches warm up here, gently: a cold service is slow, and a backlog at the start
+        // brings a storm of polls that keeps it slow. The step is checked but not reported.
+        await StepAsync(http, "warm-up", 20, 0, TimeSpan.FromSeconds(15), ct);
         _steps.Clear();
 
         BenchmarkStep? best = null;

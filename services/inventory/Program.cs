@@ -1,17 +1,21 @@
 using OrderStream.Contracts;
 using OrderStream.Hosting;
 using OrderStream.Hosting.Admin;
+using OrderStream.Inventory.Domain;
 using OrderStream.Inventory.Handlers;
 using OrderStream.Inventory.Http;
 using OrderStream.Messaging;
 
 var builder = ServiceDefaults.CreateBuilder(args, "inventory");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
+builder.Services.AddOptions<SagaOptions>().BindConfiguration(SagaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
 builder.Services.AddEventConsumer()
     .Subscribe<OrderCreatedV1, ReserveStock>()
     .Subscribe<PaymentAuthorizedV1, CommitSale>()
-    .Subscribe<PaymentFailedV1, ReleaseStock>();
+    .Subscribe<PaymentFailedV1, ReleaseStock>()
+    .Subscribe<OrderCancelRequestedV1, CancelOrder>();
+builder.Services.AddHostedService<ExpireReservations>();
 
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);

@@ -16,7 +16,12 @@ builder.Services.AddEventConsumer()
     .Subscribe<InventoryFailedV1, OrderProjection>()
     .Subscribe<InventoryReleasedV1, OrderProjection>()
     .Subscribe<PaymentAuthorizedV1, OrderProjection>()
-    .Subscribe<PaymentFailedV1, OrderProjection>();
+    .Subscribe<PaymentFailedV1, OrderProjection>()
+    .Subscribe<OrderCancelRequestedV1, OrderProjection>()
+    .Subscribe<InventorySoldV1, OrderProjection>()
+    .Subscribe<InventoryReturnedV1, OrderProjection>()
+    .Subscribe<PaymentVoidedV1, OrderProjection>()
+    .Subscribe<PaymentRefundedV1, OrderProjection>();
 
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);

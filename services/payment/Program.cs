@@ -12,7 +12,9 @@ builder.Services.AddOptions<PaymentOptions>().BindConfiguration(PaymentOptions.S
 builder.Services.AddSingleton<PaymentSettings>();
 
 builder.Services.AddEventConsumer()
-    .Subscribe<InventoryReservedV1, AuthorizePayment>();
+    .Subscribe<InventoryReservedV1, AuthorizePayment>()
+    .Subscribe<InventoryReleasedV1, CompensatePayment>()
+    .Subscribe<InventoryReturnedV1, CompensatePayment>();
 
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);

@@ -29,7 +29,11 @@ public sealed record InventoryFailedV1(Guid OrderId, string Reason, string? Sku)
     public static string Topic => Topics.InventoryFailed;
 }
 
-/// <summary>Inventory gave a reservation back to stock (compensation after a failed payment).</summary>
+/// <summary>
+/// Inventory gave a reservation back to stock: <paramref name="Reason"/> is <see cref="FailureReasons.PaymentDeclined"/>
+/// (payment failed), <see cref="FailureReasons.SagaTimeout"/> (no payment result before the deadline) or
+/// <see cref="FailureReasons.Cancelled"/>. <paramref name="Items"/> is empty when an order was cancelled before anything was reserved.
+/// </summary>
 public sealed record InventoryReleasedV1(Guid OrderId, IReadOnlyList<SkuQuantity> Items, string Reason) : IEvent
 {
     public static string Topic => Topics.InventoryReleased;
@@ -45,6 +49,36 @@ public sealed record PaymentAuthorizedV1(Guid OrderId, Guid PaymentId, decimal A
 public sealed record PaymentFailedV1(Guid OrderId, Guid PaymentId, string Reason) : IEvent
 {
     public static string Topic => Topics.PaymentFailed;
+}
+
+/// <summary>A client asked to cancel the order (<paramref name="Reason"/> is theirs, if they gave one). Inventory decides what it undoes.</summary>
+public sealed record OrderCancelRequestedV1(Guid OrderId, string? Reason, DateTimeOffset RequestedAt) : IEvent
+{
+    public static string Topic => Topics.OrderCancelRequested;
+}
+
+/// <summary>Inventory turned the order's reservation into a sale: the order is confirmed (inventory, which owns the deadline, accepted the payment in time).</summary>
+public sealed record InventorySoldV1(Guid OrderId, IReadOnlyList<SkuQuantity> Items) : IEvent
+{
+    public static string Topic => Topics.InventorySold;
+}
+
+/// <summary>Inventory put a sold order's goods back into available stock (a confirmed order was cancelled); <paramref name="Reason"/> is <see cref="FailureReasons.Cancelled"/>.</summary>
+public sealed record InventoryReturnedV1(Guid OrderId, IReadOnlyList<SkuQuantity> Items, string Reason) : IEvent
+{
+    public static string Topic => Topics.InventoryReturned;
+}
+
+/// <summary>Payment voided an authorization whose goods were released (deadline passed or order cancelled before the sale): nothing was captured.</summary>
+public sealed record PaymentVoidedV1(Guid OrderId, Guid PaymentId, decimal Amount, string Currency, string Reason) : IEvent
+{
+    public static string Topic => Topics.PaymentVoided;
+}
+
+/// <summary>Payment refunded a confirmed order whose goods were returned (the order was cancelled after it was confirmed).</summary>
+public sealed record PaymentRefundedV1(Guid OrderId, Guid PaymentId, decimal Amount, string Currency, string Reason) : IEvent
+{
+    public static string Topic => Topics.PaymentRefunded;
 }
 
 /// <summary>The order view changed status; emitted by the materializer for downstream readers.</summary>
@@ -77,4 +111,8 @@ public static class FailureReasons
     public const string OutOfStock = "OUT_OF_STOCK";
     public const string UnknownSku = "UNKNOWN_SKU";
     public const string PaymentDeclined = "PAYMENT_DECLINED";
+    /// <summary>No payment result reached inventory before the saga deadline (<c>Saga__Deadline</c>): the reservation was released.</summary>
+    public const string SagaTimeout = "SAGA_TIMEOUT";
+    /// <summary>The order was cancelled on request; also the view's reason for a cancelled order when the client gave none.</summary>
+    public const string Cancelled = "CANCELLED";
 }

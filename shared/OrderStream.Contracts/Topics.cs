@@ -14,12 +14,18 @@ public static class Topics
     public const string PaymentFailed = "payment.failed.v1";
     public const string OrderUpdated = "order.updated.v1";
     public const string InventoryAdjusted = "inventory.adjusted.v1";
+    public const string OrderCancelRequested = "order.cancel-requested.v1";
+    public const string InventorySold = "inventory.sold.v1";
+    public const string InventoryReturned = "inventory.returned.v1";
+    public const string PaymentVoided = "payment.voided.v1";
+    public const string PaymentRefunded = "payment.refunded.v1";
 
-    /// <summary>All saga topics, in the order the happy path meets them.</summary>
+    /// <summary>All saga topics: the happy path's in the order it meets them, then compensation's.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         OrderCreated, InventoryReserved, InventoryFailed, InventoryReleased,
         PaymentAuthorized, PaymentFailed, OrderUpdated, InventoryAdjusted,
+        OrderCancelRequested, InventorySold, InventoryReturned, PaymentVoided, PaymentRefunded,
     ];
 
     /// <summary>The dead-letter topic that takes the messages of <paramref name="topic"/> that can never succeed.</summary>

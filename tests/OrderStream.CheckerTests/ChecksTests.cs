@@ -10,16 +10,37 @@ public sealed class ChecksTests
     private const string Confirmed = "00000000-0000-0000-0000-000000000001";
     private const string Declined = "00000000-0000-0000-0000-000000000002";
     private const string OutOfStock = "00000000-0000-0000-0000-000000000003";
+    private const string TimedOut = "00000000-0000-0000-0000-000000000004";
+    private const string CancelledEarly = "00000000-0000-0000-0000-000000000005";
+    private const string Refunded = "00000000-0000-0000-0000-000000000006";
+    private const string CancelReason = "changed my mind";
     private static readonly CheckOptions Options = new("g", "i", "p", "m");
 
-    /// <summary>Three orders, one per outcome, with books that agree: SKU A received 10, 2 sold, 8 available.</summary>
+    /// <summary>
+    /// Six orders, one per outcome, with books that agree: SKU A received 10, 2 sold, 8 available. Besides
+    /// confirmed, declined and out of stock: one timed out (its late authorization voided), one cancelled
+    /// before inventory saw it, and one cancelled after it was confirmed (returned and refunded).
+    /// </summary>
     private static Books Clean() => new()
     {
-        AcceptedOrders = [Confirmed, Declined, OutOfStock],
+        AcceptedOrders = [Confirmed, Declined, OutOfStock, TimedOut, CancelledEarly, Refunded],
         OutboxEvents =
         [
-            .. new[] { Confirmed, Declined, OutOfStock }.Select(id => new OutboxEventCount(Service.Gateway, id, Topics.OrderCreated, 1)),
+            .. new[] { Confirmed, Declined, OutOfStock, TimedOut, CancelledEarly, Refunded }.Select(id => new OutboxEventCount(Service.Gateway, id, Topics.OrderCreated, 1)),
+            new(Service.Gateway, CancelledEarly, Topics.OrderCancelRequested, 1),
+            new(Service.Gateway, Refunded, Topics.OrderCancelRequested, 1),
             new(Service.Inventory, Confirmed, Topics.InventoryReserved, 1),
+            new(Service.Inventory, Confirmed, Topics.InventorySold, 1),
+            new(Service.Inventory, TimedOut, Topics.InventoryReserved, 1),
+            new(Service.Inventory, TimedOut, Topics.InventoryReleased, 1),
+            new(Service.Inventory, CancelledEarly, Topics.InventoryReleased, 1),
+            new(Service.Inventory, Refunded, Topics.InventoryReserved, 1),
+            new(Service.Inventory, Refunded, Topics.InventorySold, 1),
+            new(Service.Inventory, Refunded, Topics.InventoryReturned, 1),
+            new(Service.Payment, TimedOut, Topics.PaymentAuthorized, 1),
+            new(Service.Payment, TimedOut, Topics.PaymentVoided, 1),
+            new(Service.Payment, Refunded, Topics.PaymentAuthorized, 1),
+            new(Service.Payment, Refunded, Topics.PaymentRefunded, 1),
             new(Service.Inventory, Declined, Topics.InventoryReserved, 1),
             new(Service.Inventory, Declined, Topics.InventoryReleased, 1),
             new(Service.Inventory, OutOfStock, Topics.InventoryFailed, 1),
@@ -27,19 +48,32 @@ public sealed class ChecksTests
             new(Service.Payment, Declined, Topics.PaymentFailed, 1),
         ],
         Stock = [new StockRow("A", 8, 0, 2, 10)],
-        Reservations = [new(Confirmed, "A", 2, "SOLD"), new(Declined, "A", 3, "RELEASED")],
-        Payments = [new(Confirmed, "AUTHORIZED"), new(Declined, "DECLINED")],
+        Reservations = [new(Confirmed, "A", 2, "SOLD"), new(Declined, "A", 3, "RELEASED"), new(TimedOut, "A", 1, "RELEASED"), new(Refunded, "A", 2, "RETURNED")],
+        InventoryOrders =
+        [
+            new(Confirmed, "SOLD", null), new(Declined, "RELEASED", FailureReasons.PaymentDeclined), new(OutOfStock, "FAILED", FailureReasons.OutOfStock),
+            new(TimedOut, "RELEASED", FailureReasons.SagaTimeout), new(CancelledEarly, "RELEASED", FailureReasons.Cancelled), new(Refunded, "RETURNED", FailureReasons.Cancelled),
+        ],
+        Payments = [new(Confirmed, "AUTHORIZED"), new(Declined, "DECLINED"), new(TimedOut, "VOIDED"), new(Refunded, "REFUNDED")],
         Views =
         [
-            new(Confirmed, OrderStatus.Confirmed, null, true, null, true, null),
-            new(Declined, OrderStatus.Failed, FailureReasons.PaymentDeclined, true, null, false, FailureReasons.PaymentDeclined),
+            new(Confirmed, OrderStatus.Confirmed, null, true, null, true, null, SeenSold: true),
+            new(Declined, OrderStatus.Failed, FailureReasons.PaymentDeclined, true, null, false, FailureReasons.PaymentDeclined, FailureReasons.PaymentDeclined),
             new(OutOfStock, OrderStatus.Failed, FailureReasons.OutOfStock, false, FailureReasons.OutOfStock, false, null),
+            new(TimedOut, OrderStatus.Failed, FailureReasons.SagaTimeout, true, null, true, null, FailureReasons.SagaTimeout),
+            new(CancelledEarly, OrderStatus.Cancelled, CancelReason, false, null, false, null, FailureReasons.Cancelled),
+            new(Refunded, OrderStatus.Cancelled, CancelReason, true, null, true, null, SeenSold: true, SeenReturned: true),
         ],
         Timeline =
         [
-            new(Confirmed, Topics.OrderCreated, 1), new(Confirmed, Topics.InventoryReserved, 1), new(Confirmed, Topics.PaymentAuthorized, 1),
+            new(Confirmed, Topics.OrderCreated, 1), new(Confirmed, Topics.InventoryReserved, 1), new(Confirmed, Topics.PaymentAuthorized, 1), new(Confirmed, Topics.InventorySold, 1),
             new(Declined, Topics.OrderCreated, 1), new(Declined, Topics.InventoryReserved, 1), new(Declined, Topics.PaymentFailed, 1), new(Declined, Topics.InventoryReleased, 1),
             new(OutOfStock, Topics.OrderCreated, 1), new(OutOfStock, Topics.InventoryFailed, 1),
+            new(TimedOut, Topics.OrderCreated, 1), new(TimedOut, Topics.InventoryReserved, 1), new(TimedOut, Topics.InventoryReleased, 1),
+            new(TimedOut, Topics.PaymentAuthorized, 1), new(TimedOut, Topics.PaymentVoided, 1),
+            new(CancelledEarly, Topics.OrderCreated, 1), new(CancelledEarly, Topics.OrderCancelRequested, 1), new(CancelledEarly, Topics.InventoryReleased, 1),
+            new(Refunded, Topics.OrderCreated, 1), new(Refunded, Topics.InventoryReserved, 1), new(Refunded, Topics.PaymentAuthorized, 1), new(Refunded, Topics.InventorySold, 1),
+            new(Refunded, Topics.OrderCancelRequested, 1), new(Refunded, Topics.InventoryReturned, 1), new(Refunded, Topics.PaymentRefunded, 1),
         ],
         SoldByConfirmedOrders = [new SkuTotal("A", 2)],
         Outboxes = Enum.GetValues<Service>().Select(s => new OutboxStats(s, 0, 3, 0, 0.2, 0.1)).ToList(),
@@ -53,8 +87,70 @@ public sealed class ChecksTests
         var report = Checks.Evaluate(Clean(), EmptyKafka, Options, quiet: true);
         Assert.True(report.Passed, report.ToString());
         Assert.Equal(1, report.Totals.Confirmed);
-        Assert.Equal(2, report.Totals.Failed);
-        Assert.Equal(new Dictionary<string, long> { ["SOLD"] = 1, ["RELEASED"] = 1 }, report.Totals.ReservationsByStatus);
+        Assert.Equal(3, report.Totals.Failed);
+        Assert.Equal(2, report.Totals.Cancelled);
+        Assert.Equal((1, 1, 1, 1), (report.Totals.PaymentsAuthorized, report.Totals.PaymentsDeclined, report.Totals.PaymentsVoided, report.Totals.PaymentsRefunded));
+        Assert.Equal(2, report.Totals.Outcomes["CANCELLED"]);
+        Assert.Equal(new Dictionary<string, long> { ["SOLD"] = 1, ["RELEASED"] = 2, ["RETURNED"] = 1 }, report.Totals.ReservationsByStatus);
+    }
+
+    private static Books Replace<T>(IReadOnlyList<T> rows, Func<T, bool> match, T with, Func<IReadOnlyList<T>, Books> into) =>
+        into(rows.Select(r => match(r) ? with : r).ToList());
+
+    /// <summary>Each compensation bug the books can show, and exactly the checks that must report it (with the order).</summary>
+    private static readonly Dictionary<string, (Func<Books, Books> Corrupt, string[] Failing, string Order)> CompensationBugs = new()
+    {
+        ["a timed-out order's late authorization never voided"] = (b => Replace(b.Payments, p => p.OrderId == TimedOut, new PaymentRow(TimedOut, "AUTHORIZED"), rows => b with { Payments = rows }),
+            [CheckNames.ConfirmedConsistency, CheckNames.TimedOutCompensated], TimedOut),
+        ["a timed-out order shown as declined"] = (b => Replace(b.Views, v => v.OrderId == TimedOut,
+                new ViewRow(TimedOut, OrderStatus.Failed, FailureReasons.PaymentDeclined, true, null, true, null, FailureReasons.SagaTimeout), rows => b with { Views = rows }),
+            [CheckNames.DeclinedCompensated, CheckNames.TimedOutCompensated, CheckNames.VoidedAfterRelease], TimedOut),
+        ["a timed-out order whose reservation was sold"] = (b => Replace(b.Reservations, r => r.OrderId == TimedOut, new ReservationRow(TimedOut, "A", 1, "SOLD"), rows => b with { Reservations = rows }),
+            [CheckNames.ConfirmedConsistency, CheckNames.StockVsReservations, CheckNames.TimedOutCompensated, CheckNames.VoidedAfterRelease], TimedOut),
+        ["a returned order's lines still SOLD"] = (b => Replace(b.Reservations, r => r.OrderId == Refunded, new ReservationRow(Refunded, "A", 2, "SOLD"), rows => b with { Reservations = rows }),
+            [CheckNames.CancelledCompensated, CheckNames.ConfirmedConsistency, CheckNames.StockVsReservations], Refunded),
+        ["a returned order never refunded"] = (b => Replace(b.Payments, p => p.OrderId == Refunded, new PaymentRow(Refunded, "AUTHORIZED"), rows => b with { Payments = rows }),
+            [CheckNames.CancelledCompensated, CheckNames.ConfirmedConsistency], Refunded),
+        ["a cancelled order still PENDING"] = (b => Replace(b.Views, v => v.OrderId == CancelledEarly,
+                new ViewRow(CancelledEarly, OrderStatus.Pending, null, false, null, false, null, FailureReasons.Cancelled), rows => b with { Views = rows }),
+            [CheckNames.Unsettled, CheckNames.CancelledCompensated], CancelledEarly),
+        ["a cancelled order that kept a captured payment"] = (b => b with { Payments = [.. b.Payments, new PaymentRow(CancelledEarly, "AUTHORIZED")] },
+            [CheckNames.CancelledCompensated, CheckNames.ConfirmedConsistency], CancelledEarly),
+        ["a confirmed order's payment voided"] = (b => Replace(b.Payments, p => p.OrderId == Confirmed, new PaymentRow(Confirmed, "VOIDED"), rows => b with { Payments = rows }),
+            [CheckNames.ConfirmedConsistency, CheckNames.VoidedAfterRelease], Confirmed),
+        ["a timed-out reservation released twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Service.Inventory, TimedOut, Topics.InventoryReleased, 1)] },
+            [CheckNames.DuplicateReleases], TimedOut),
+        ["a timed-out order also sold"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Service.Inventory, TimedOut, Topics.InventorySold, 1)] },
+            [CheckNames.ConflictingOutcomes], TimedOut),
+        ["a cancel requested twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Service.Gateway, Refunded, Topics.OrderCancelRequested, 1)] },
+            [CheckNames.DuplicateCancelRequests], Refunded),
+        ["a refund paid twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Service.Payment, Refunded, Topics.PaymentRefunded, 1)] },
+            [CheckNames.DuplicatePayments], Refunded),
+    };
+
+    public static TheoryData<string> CompensationBugNames => new(CompensationBugs.Keys);
+
+    [Theory]
+    [MemberData(nameof(CompensationBugNames))]
+    public void A_compensation_bug_is_reported_by_exactly_its_checks(string name)
+    {
+        var (corrupt, failing, order) = CompensationBugs[name];
+        var report = Checks.Evaluate(corrupt(Clean()), EmptyKafka, Options, quiet: true);
+        Assert.Equal(failing.Order(StringComparer.Ordinal), report.Failures.Select(f => f.Name).Order(StringComparer.Ordinal));
+        // Stock checks name the SKU; every other check names the order.
+        Assert.All(failing.Where(c => !c.StartsWith("stock.", StringComparison.Ordinal)),
+            check => Assert.Contains(report[check].Examples, e => e.Contains(order, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_decline_that_lost_the_race_to_a_cancel_is_consistent()
+    {
+        // Payment declined, but the cancel released the reservation first: CANCELLED, reservation RELEASED, nothing captured.
+        var books = Clean();
+        books = books with { Payments = [.. books.Payments, new PaymentRow(CancelledEarly, "DECLINED")] };
+        books = books with { Reservations = [.. books.Reservations, new ReservationRow(CancelledEarly, "A", 1, "RELEASED")] };
+        var report = Checks.Evaluate(books, EmptyKafka, Options, quiet: true);
+        Assert.True(report.Passed, report.ToString());
     }
 
     [Fact]
@@ -72,7 +168,7 @@ public sealed class ChecksTests
     [Fact]
     public void Examples_are_capped_but_every_offender_is_counted()
     {
-        var books = Clean() with { AcceptedOrders = [.. Enumerable.Range(10, 25).Select(i => $"00000000-0000-0000-0000-0000000000{i}"), Confirmed, Declined, OutOfStock] };
+        var books = Clean() with { AcceptedOrders = [.. Enumerable.Range(10, 25).Select(i => $"00000000-0000-0000-0000-0000000000{i}"), .. Clean().AcceptedOrders] };
         var report = Checks.Evaluate(books, EmptyKafka, Options with { ExampleLimit = 3 }, quiet: true);
         Assert.Equal(25, report[CheckNames.Unsettled].Count);
         Assert.Equal(3, report[CheckNames.Unsettled].Examples.Count);

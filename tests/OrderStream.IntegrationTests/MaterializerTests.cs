@@ -35,13 +35,14 @@ public sealed class MaterializerTests(MaterializerFixture materializer) : IClass
     public async Task Events_arriving_in_the_worst_order_converge_to_the_confirmed_order()
     {
         var id = Guid.CreateVersion7();
+        Assert.Equal(OrderStatus.Pending, (await ApplyAsync(new InventorySoldV1(id, [new SkuQuantity("M-1", 1)]))).Status);
         Assert.Equal(OrderStatus.Pending, (await ApplyAsync(new PaymentAuthorizedV1(id, Guid.CreateVersion7(), 3.00m, "EUR"))).Status);
         Assert.Equal(OrderStatus.Pending, (await ApplyAsync(new InventoryReservedV1(id, "u", Lines, 3.00m, "EUR"))).Status);
         var view = await ApplyAsync(new OrderCreatedV1(id, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
 
         Assert.Equal((OrderStatus.Confirmed, (string?)null, 3.00m, "u"), (view.Status, view.Reason, view.Amount, view.UserId));
         Assert.Equal(Lines, view.Items!);
-        Assert.Equal(3, view.Timeline.Count);
+        Assert.Equal(4, view.Timeline.Count);
         var updates = await materializer.WaitForEventsAsync(Topics.OrderUpdated, id);
         Assert.Equal(OrderStatus.Confirmed, Assert.Single(updates).Payload.Deserialize<OrderUpdatedV1>(EventJson.Options)!.Status);
     }
@@ -58,6 +59,66 @@ public sealed class MaterializerTests(MaterializerFixture materializer) : IClass
         // A late, contradicting event is recorded in the timeline but cannot move a settled order.
         var after = await ApplyAsync(new PaymentAuthorizedV1(id, Guid.CreateVersion7(), 3.00m, "EUR"));
         Assert.Equal((OrderStatus.Failed, FailureReasons.PaymentDeclined, failed.SettledAt), (after.Status, after.Reason, after.SettledAt));
+    }
+
+    [Fact]
+    public async Task An_authorization_confirms_nothing_until_inventory_sells_and_after_a_timeout_it_never_does()
+    {
+        var id = Guid.CreateVersion7();
+        await ApplyAsync(new OrderCreatedV1(id, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
+        await ApplyAsync(new InventoryReservedV1(id, "u", Lines, 3.00m, "EUR"));
+        // The late authorization reaches the materializer before inventory's timeout release: still PENDING.
+        Assert.Equal(OrderStatus.Pending, (await ApplyAsync(new PaymentAuthorizedV1(id, Guid.CreateVersion7(), 3.00m, "EUR"))).Status);
+        var failed = await ApplyAsync(new InventoryReleasedV1(id, [new SkuQuantity("M-1", 1)], FailureReasons.SagaTimeout));
+        Assert.Equal((OrderStatus.Failed, FailureReasons.SagaTimeout), (failed.Status, failed.Reason));
+        var voided = await ApplyAsync(new PaymentVoidedV1(id, Guid.CreateVersion7(), 3.00m, "EUR", FailureReasons.SagaTimeout));
+        Assert.Equal((OrderStatus.Failed, FailureReasons.SagaTimeout, failed.SettledAt), (voided.Status, voided.Reason, voided.SettledAt));
+        Assert.Contains(voided.Timeline, t => t.Type == Topics.PaymentVoided);
+    }
+
+    [Fact]
+    public async Task A_confirmed_order_moves_on_to_cancelled_with_the_clients_reason_once_inventory_returned_it()
+    {
+        var id = Guid.CreateVersion7();
+        await ApplyAsync(new OrderCreatedV1(id, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
+        await ApplyAsync(new InventoryReservedV1(id, "u", Lines, 3.00m, "EUR"));
+        await ApplyAsync(new PaymentAuthorizedV1(id, Guid.CreateVersion7(), 3.00m, "EUR"));
+        Assert.Equal(OrderStatus.Confirmed, (await ApplyAsync(new InventorySoldV1(id, [new SkuQuantity("M-1", 1)]))).Status);
+        // Inventory's return can overtake the cancel request on another topic: the view waits for the reason.
+        Assert.Equal(OrderStatus.Confirmed, (await ApplyAsync(new InventoryReturnedV1(id, [new SkuQuantity("M-1", 1)], FailureReasons.Cancelled))).Status);
+        var cancelled = await ApplyAsync(new OrderCancelRequestedV1(id, "found it cheaper", DateTimeOffset.UtcNow));
+        Assert.Equal((OrderStatus.Cancelled, "found it cheaper"), (cancelled.Status, cancelled.Reason));
+        var refunded = await ApplyAsync(new PaymentRefundedV1(id, Guid.CreateVersion7(), 3.00m, "EUR", FailureReasons.Cancelled));
+        Assert.Equal((OrderStatus.Cancelled, "found it cheaper"), (refunded.Status, refunded.Reason));
+
+        var updates = await Eventually.Get(() => Task.FromResult(materializer.EventsOf(Topics.OrderUpdated, id) is { Count: 2 } u ? u : null),
+            TimeSpan.FromSeconds(20), "two order.updated events");
+        Assert.Equal([OrderStatus.Confirmed, OrderStatus.Cancelled], updates.Select(u => u.Payload.Deserialize<OrderUpdatedV1>(EventJson.Options)!.Status));
+    }
+
+    [Fact]
+    public async Task Stuck_orders_are_listed_oldest_first_with_how_far_their_saga_got()
+    {
+        var old = Guid.CreateVersion7();
+        await ApplyAsync(new OrderCreatedV1(old, "stuck-user", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow.AddMinutes(-10)));
+        await ApplyAsync(new InventoryReservedV1(old, "stuck-user", Lines, 3.00m, "EUR"));
+        var fresh = Guid.CreateVersion7();
+        await ApplyAsync(new OrderCreatedV1(fresh, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
+        var settled = Guid.CreateVersion7();
+        await ApplyAsync(new OrderCreatedV1(settled, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow.AddMinutes(-10)));
+        await ApplyAsync(new InventoryFailedV1(settled, FailureReasons.OutOfStock, "M-1"));
+
+        var stuck = (await materializer.Http.GetFromJsonAsync<JsonElement>("/orders/stuck?olderThan=300")).GetProperty("orders").EnumerateArray().ToList();
+        var mine = Assert.Single(stuck, o => o.GetProperty("orderId").GetGuid() == old);
+        Assert.Equal("stuck-user", mine.GetProperty("userId").GetString());
+        Assert.True(mine.GetProperty("ageSeconds").GetDouble() >= 590);
+        Assert.Equal([Topics.OrderCreated, Topics.InventoryReserved], mine.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+        Assert.DoesNotContain(stuck, o => o.GetProperty("orderId").GetGuid() == fresh || o.GetProperty("orderId").GetGuid() == settled);
+
+        var bad = await materializer.Http.GetAsync("/orders/stuck?olderThan=soon&limit=0");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.True(errors.TryGetProperty("olderThan", out _) && errors.TryGetProperty("limit", out _));
     }
 
     [Fact]

@@ -30,6 +30,49 @@ public sealed class PaymentTests(PaymentFixture payment) : IClassFixture<Payment
     }
 
     [Fact]
+    public async Task A_release_after_the_authorization_voids_it_and_a_return_refunds_it()
+    {
+        var late = Reserved("dan");
+        var refunded = Reserved("erin");
+        await payment.Kafka.ProduceEventAsync(late);
+        await payment.Kafka.ProduceEventAsync(refunded);
+        var authorized = (await payment.WaitForEventsAsync(Topics.PaymentAuthorized, late.OrderId)).Single().Payload.Deserialize<PaymentAuthorizedV1>(EventJson.Options)!;
+        await payment.WaitForEventsAsync(Topics.PaymentAuthorized, refunded.OrderId);
+
+        // The deadline released the stock before inventory saw the authorization; the other order was cancelled after its sale.
+        await payment.Kafka.ProduceEventAsync(new InventoryReleasedV1(late.OrderId, [new SkuQuantity("P-1", 2)], FailureReasons.SagaTimeout));
+        await payment.Kafka.ProduceEventAsync(new InventoryReturnedV1(refunded.OrderId, [new SkuQuantity("P-1", 2)], FailureReasons.Cancelled));
+        var voided = (await payment.WaitForEventsAsync(Topics.PaymentVoided, late.OrderId)).Single().Payload.Deserialize<PaymentVoidedV1>(EventJson.Options)!;
+        Assert.Equal((authorized.PaymentId, 10.50m, "EUR", FailureReasons.SagaTimeout), (voided.PaymentId, voided.Amount, voided.Currency, voided.Reason));
+        var refund = (await payment.WaitForEventsAsync(Topics.PaymentRefunded, refunded.OrderId)).Single().Payload.Deserialize<PaymentRefundedV1>(EventJson.Options)!;
+        Assert.Equal((10.50m, FailureReasons.Cancelled), (refund.Amount, refund.Reason));
+
+        // Delivered again (new event ids): nothing is voided or refunded twice.
+        await payment.Kafka.ProduceEventAsync(new InventoryReleasedV1(late.OrderId, [new SkuQuantity("P-1", 2)], FailureReasons.SagaTimeout));
+        await payment.Kafka.ProduceEventAsync(new InventoryReturnedV1(refunded.OrderId, [new SkuQuantity("P-1", 2)], FailureReasons.Cancelled));
+        await payment.WaitCaughtUpAsync("payment", Topics.InventoryReleased, Topics.InventoryReturned);
+        Assert.Single(payment.EventsOf(Topics.PaymentVoided, late.OrderId));
+        Assert.Single(payment.EventsOf(Topics.PaymentRefunded, refunded.OrderId));
+        Assert.Equal("VOIDED SAGA_TIMEOUT", await payment.QueryOneAsync<string>("SELECT status || ' ' || reason FROM payments WHERE order_id = @OrderId", new { late.OrderId }));
+        Assert.Equal("REFUNDED CANCELLED", await payment.QueryOneAsync<string>("SELECT status || ' ' || reason FROM payments WHERE order_id = @OrderId", new { refunded.OrderId }));
+    }
+
+    [Fact]
+    public async Task An_order_released_before_its_reservation_event_arrives_is_never_authorized()
+    {
+        var order = Reserved("frank");
+        await payment.Kafka.ProduceEventAsync(new InventoryReleasedV1(order.OrderId, [new SkuQuantity("P-1", 2)], FailureReasons.SagaTimeout));
+        await payment.WaitCaughtUpAsync("payment", Topics.InventoryReleased);
+        await payment.Kafka.ProduceEventAsync(order);
+        await payment.WaitCaughtUpAsync("payment", Topics.InventoryReserved);
+
+        Assert.Empty(payment.EventsOf(Topics.PaymentAuthorized, order.OrderId));
+        Assert.Empty(payment.EventsOf(Topics.PaymentFailed, order.OrderId));
+        Assert.Equal(0, await payment.QueryOneAsync<long>("SELECT count(*) FROM payments WHERE order_id = @OrderId", new { order.OrderId }));
+        Assert.Equal(FailureReasons.SagaTimeout, await payment.QueryOneAsync<string>("SELECT reason FROM closed_orders WHERE order_id = @OrderId", new { order.OrderId }));
+    }
+
+    [Fact]
     public async Task An_order_is_decided_once_even_if_reserved_twice()
     {
         var order = Reserved("carol");

@@ -23,7 +23,7 @@ public sealed class GatewayApiTests(OrderStreamStack stack) : IClassFixture<Orde
         Assert.Equal((OrderStatus.Confirmed, (string?)null), (confirmed.Status, confirmed.Reason));
         Assert.Equal(19.98m, confirmed.Amount);
         Assert.Equal([new OrderLine("G-1", 2, 9.99m)], confirmed.Items!);
-        Assert.Equal([Topics.OrderCreated, Topics.InventoryReserved, Topics.PaymentAuthorized], confirmed.Timeline.Select(t => t.Type));
+        Assert.Equal([Topics.OrderCreated, Topics.InventoryReserved, Topics.PaymentAuthorized, Topics.InventorySold], confirmed.Timeline.Select(t => t.Type));
         Assert.NotNull(confirmed.SettledAt);
         Assert.Equal((OrderStatus.Failed, FailureReasons.OutOfStock), (outOfStock.Status, outOfStock.Reason));
         Assert.Equal((OrderStatus.Failed, FailureReasons.UnknownSku), (unknownSku.Status, unknownSku.Reason));

@@ -37,10 +37,11 @@ public sealed class TracingTests(TracedStack stack, ITestOutputHelper output) : 
     public static TheoryData<string, string, (string Service, string Topic)[]> Outcomes => new()
     {
         { "alice", OrderStatus.Confirmed, [(Inventory, Topics.OrderCreated), (Materializer, Topics.OrderCreated), (Payment, Topics.InventoryReserved),
-            (Materializer, Topics.InventoryReserved), (Inventory, Topics.PaymentAuthorized), (Materializer, Topics.PaymentAuthorized)] },
+            (Materializer, Topics.InventoryReserved), (Inventory, Topics.PaymentAuthorized), (Materializer, Topics.PaymentAuthorized), (Materializer, Topics.InventorySold)] },
         { "bob-wants-too-much", OrderStatus.Failed, [(Inventory, Topics.OrderCreated), (Materializer, Topics.OrderCreated), (Materializer, Topics.InventoryFailed)] },
         { "decline-carol", OrderStatus.Failed, [(Inventory, Topics.OrderCreated), (Materializer, Topics.OrderCreated), (Payment, Topics.InventoryReserved),
-            (Materializer, Topics.InventoryReserved), (Inventory, Topics.PaymentFailed), (Materializer, Topics.PaymentFailed), (Materializer, Topics.InventoryReleased)] },
+            (Materializer, Topics.InventoryReserved), (Inventory, Topics.PaymentFailed), (Materializer, Topics.PaymentFailed), (Materializer, Topics.InventoryReleased),
+            (Payment, Topics.InventoryReleased)] },
     };
 
     [Theory]

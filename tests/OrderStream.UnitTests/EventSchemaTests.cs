@@ -22,6 +22,11 @@ public class EventSchemaTests
         Topics.PaymentFailed => OutgoingEvent.For(new PaymentFailedV1(OrderId, Guid.CreateVersion7(), FailureReasons.PaymentDeclined)),
         Topics.OrderUpdated => OutgoingEvent.For(new OrderUpdatedV1(OrderId, OrderStatus.Confirmed, null, DateTimeOffset.UtcNow)),
         Topics.InventoryAdjusted => OutgoingEvent.ForStock(new InventoryAdjustedV1(Guid.CreateVersion7(), "SKU-1", -3, AdjustmentKinds.Adjustment, "damaged", 7, 10, DateTimeOffset.UtcNow)),
+        Topics.OrderCancelRequested => OutgoingEvent.For(new OrderCancelRequestedV1(OrderId, "changed my mind", DateTimeOffset.UtcNow)),
+        Topics.InventorySold => OutgoingEvent.For(new InventorySoldV1(OrderId, [new SkuQuantity("SKU-1", 2)])),
+        Topics.InventoryReturned => OutgoingEvent.For(new InventoryReturnedV1(OrderId, [new SkuQuantity("SKU-1", 2)], FailureReasons.Cancelled)),
+        Topics.PaymentVoided => OutgoingEvent.For(new PaymentVoidedV1(OrderId, Guid.CreateVersion7(), 19.98m, "EUR", FailureReasons.SagaTimeout)),
+        Topics.PaymentRefunded => OutgoingEvent.For(new PaymentRefundedV1(OrderId, Guid.CreateVersion7(), 19.98m, "EUR", FailureReasons.Cancelled)),
         _ => throw new ArgumentOutOfRangeException(nameof(topic)),
     };
 
@@ -44,6 +49,23 @@ public class EventSchemaTests
         Assert.NotEmpty(SchemaCheck.Validate(schema, JsonSerializer.SerializeToElement(json)));
         json.Remove("payload");
         Assert.NotEmpty(SchemaCheck.Validate(schema, JsonSerializer.SerializeToElement(json)));
+    }
+
+    public static TheoryData<string, OutgoingEvent> CompensationVariants => new()
+    {
+        { Topics.InventoryReleased, OutgoingEvent.For(new InventoryReleasedV1(OrderId, [], FailureReasons.Cancelled)) },
+        { Topics.InventoryReleased, OutgoingEvent.For(new InventoryReleasedV1(OrderId, [new SkuQuantity("SKU-1", 2)], FailureReasons.SagaTimeout)) },
+        { Topics.OrderCancelRequested, OutgoingEvent.For(new OrderCancelRequestedV1(OrderId, null, DateTimeOffset.UtcNow)) },
+        { Topics.OrderUpdated, OutgoingEvent.For(new OrderUpdatedV1(OrderId, OrderStatus.Cancelled, "changed my mind", DateTimeOffset.UtcNow)) },
+        { Topics.OrderUpdated, OutgoingEvent.For(new OrderUpdatedV1(OrderId, OrderStatus.Failed, FailureReasons.SagaTimeout, DateTimeOffset.UtcNow)) },
+    };
+
+    [Theory]
+    [MemberData(nameof(CompensationVariants))]
+    public void Compensation_variants_match_their_schema(string topic, OutgoingEvent sample)
+    {
+        var message = JsonDocument.Parse(Outbox.Serialize(sample, Guid.CreateVersion7(), null, DateTimeOffset.UtcNow)).RootElement;
+        Assert.Empty(SchemaCheck.Validate(Schema(topic), message));
     }
 
     [Fact]

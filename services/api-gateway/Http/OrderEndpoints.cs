@@ -21,7 +21,11 @@ public static class OrderEndpoints
     public static void MapOrderEndpoints(this WebApplication app)
     {
         app.MapPost("/orders", PlaceAsync).AddEndpointFilter(ReadOnlyMode.Filter).RequireRateLimiting(RateLimiting.OrdersPolicy);
+        // A literal segment outranks {id}, so "stuck" is never read as an order id.
+        app.MapGet("/orders/stuck", (HttpRequest request, MaterializerClient materializer, CancellationToken ct) =>
+            materializer.ForwardAsync("/orders/stuck" + request.QueryString, ct));
         app.MapGet("/orders/{id}", GetAsync);
+        app.MapPost("/orders/{id}/cancel", CancelAsync).AddEndpointFilter(ReadOnlyMode.Filter);
         // The list is the materializer's view (filters, limit and cursor are checked there).
         app.MapGet("/orders", (HttpRequest request, MaterializerClient materializer, CancellationToken ct) =>
             materializer.ForwardAsync("/orders" + request.QueryString, ct));
@@ -117,6 +121,63 @@ public static class OrderEndpoints
             return null;
         }
     }
+
+    public const int MaxCancelBodyBytes = 4 * 1024;
+
+    /// <summary>
+    /// Asks the saga to cancel an order: allowed while it is not settled, and after it is CONFIRMED (a
+    /// refund). The answer is 202: inventory decides what is undone (release, return to stock or, if the
+    /// order already failed meanwhile, nothing) and the order shows the outcome. A repeated request gets
+    /// the first one's answer and changes nothing; an order already FAILED or CANCELLED is a 409.
+    /// </summary>
+    private static async Task<IResult> CancelAsync(string id, HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, MaterializerClient materializer, ILoggerFactory logs, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var orderId))
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["must be a UUID"] });
+
+        var body = await ReadLimitedAsync(request.Body, MaxCancelBodyBytes, ct);
+        if (body is null)
+            return Results.Problem(statusCode: 413, title: $"Body larger than {MaxCancelBodyBytes} bytes");
+        JsonElement? json = null;
+        if (body.Length > 0)
+        {
+            if (!request.HasJsonContentType())
+                return Results.Problem(statusCode: 415, title: "Content-Type must be application/json");
+            try
+            {
+                using var document = JsonDocument.Parse(body);
+                json = document.RootElement.Clone();
+            }
+            catch (JsonException ex) { return Results.Problem(statusCode: 400, title: "Malformed JSON", detail: ex.Message); }
+        }
+        var (cancel, errors) = CancelRequest.Validate(json);
+        if (cancel is null) return Results.ValidationProblem(errors, title: "The cancel request is invalid");
+
+        System.Diagnostics.Activity.Current?.SetTag("order.id", orderId.ToString());
+        var owner = await OrderStore.GetOwnerAsync(db, orderId, ct);
+        // Another user's order answers like an unknown one, so order ids cannot be probed across users.
+        if (owner is null || (cancel.UserId is not null && cancel.UserId != owner.UserId))
+            return Results.Problem(statusCode: 404, title: "Order not found");
+        if (owner.Cancellation is { } earlier) return CancelAccepted(orderId, earlier);
+
+        var logger = logs.CreateLogger(typeof(OrderEndpoints));
+        // The materializer is asked, not the cache: this decides a 409. If it cannot be asked, the request
+        // goes ahead, and inventory (which holds the truth) ignores it if the order already failed.
+        var view = await ReadViewAsync(materializer, logger, orderId, ct);
+        if (view is not null && OrderStatus.IsFinal(view.Status))
+            return Results.Problem(statusCode: 409, title: $"The order is already {view.Status}",
+                detail: $"Order {orderId} is {view.Status} ({view.Reason}): there is nothing left to cancel.");
+
+        var cancellation = await OrderStore.RequestCancelAsync(db, signal, orderId, cancel.Reason, ct);
+        logger.LogInformation("Cancel requested for order {OrderId} (was {Status})", orderId, view?.Status ?? "unknown");
+        return CancelAccepted(orderId, cancellation);
+    }
+
+    /// <summary>The answer to a cancel request, the same for its repeats.</summary>
+    public sealed record CancelAcceptedBody(Guid OrderId, string Reason, DateTimeOffset CancelRequestedAt);
+
+    private static IResult CancelAccepted(Guid orderId, OrderStore.Cancellation c) =>
+        Results.Accepted($"/orders/{orderId}", new CancelAcceptedBody(orderId, c.Reason ?? FailureReasons.Cancelled, c.RequestedAt));
 
     private static async Task<byte[]?> ReadLimitedAsync(Stream body, int limit, CancellationToken ct)
     {

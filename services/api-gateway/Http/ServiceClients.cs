@@ -15,6 +15,7 @@ public sealed class MaterializerClient(HttpClient http)
         return await response.Content.ReadFromJsonAsync<OrderView>(EventJson.Options, ct);
     }
 
+    /// <summary>Passes a read (the order list, the stuck orders) through, status and body as the materializer gave them.</summary>
     public async Task<IResult> ForwardAsync(string pathAndQuery, CancellationToken ct)
     {
         using var response = await http.GetAsync(pathAndQuery, ct);

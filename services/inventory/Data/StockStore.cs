@@ -6,7 +6,10 @@ using OrderStream.Messaging;
 
 namespace OrderStream.Inventory.Data;
 
-/// <summary>Stock and reservations. Every change locks the SKU rows first, in SKU order, so concurrent orders never deadlock.</summary>
+/// <summary>
+/// Stock and reservations. A change locks the order's <see cref="OrderHoldStore"/> row first, then the SKU rows in SKU
+/// order, so concurrent orders never deadlock.
+/// </summary>
 public static class StockStore
 {
     private const string LockSql = """
@@ -40,12 +43,12 @@ public static class StockStore
         await tx.Connection!.ExecuteAsync(new CommandDefinition(InsertReservationsSql, args, tx, cancellationToken: ct));
     }
 
-    private const string ReservedLinesSql = """
-        SELECT sku, qty FROM reservations WHERE order_id = @OrderId AND status = 'RESERVED' ORDER BY sku
+    private const string LinesSql = """
+        SELECT sku, qty FROM reservations WHERE order_id = @OrderId AND status = @From ORDER BY sku
         """;
 
-    private const string CloseReservationSql = """
-        UPDATE reservations SET status = @Status, updated_at = now() WHERE order_id = @OrderId AND status = 'RESERVED'
+    private const string CloseLinesSql = """
+        UPDATE reservations SET status = @To, updated_at = now() WHERE order_id = @OrderId AND status = @From
         """;
 
     private const string SellSql = """
@@ -58,22 +61,32 @@ public static class StockStore
         FROM unnest(@Skus, @Qtys) AS l(sku, qty) WHERE stock.sku = l.sku
         """;
 
+    // A returned sale goes back to available, so available + reserved + sold = received still holds.
+    private const string ReturnSql = """
+        UPDATE stock SET sold = stock.sold - l.qty, available = stock.available + l.qty
+        FROM unnest(@Skus, @Qtys) AS l(sku, qty) WHERE stock.sku = l.sku
+        """;
+
     /// <summary>Turns an order's open reservation into a sale; returns the lines sold (none if there was no open reservation).</summary>
     public static Task<IReadOnlyList<SkuQuantity>> SellAsync(NpgsqlTransaction tx, Guid orderId, CancellationToken ct) =>
-        CloseAsync(tx, orderId, "SOLD", SellSql, ct);
+        MoveAsync(tx, orderId, "RESERVED", "SOLD", SellSql, ct);
 
     /// <summary>Gives an order's open reservation back to stock; returns the lines released (none if there was no open reservation).</summary>
     public static Task<IReadOnlyList<SkuQuantity>> ReleaseAsync(NpgsqlTransaction tx, Guid orderId, CancellationToken ct) =>
-        CloseAsync(tx, orderId, "RELEASED", ReleaseSql, ct);
+        MoveAsync(tx, orderId, "RESERVED", "RELEASED", ReleaseSql, ct);
 
-    private static async Task<IReadOnlyList<SkuQuantity>> CloseAsync(NpgsqlTransaction tx, Guid orderId, string status, string stockSql, CancellationToken ct)
+    /// <summary>Puts an order's sold lines back into available stock; returns the lines returned (none if nothing was sold).</summary>
+    public static Task<IReadOnlyList<SkuQuantity>> ReturnAsync(NpgsqlTransaction tx, Guid orderId, CancellationToken ct) =>
+        MoveAsync(tx, orderId, "SOLD", "RETURNED", ReturnSql, ct);
+
+    private static async Task<IReadOnlyList<SkuQuantity>> MoveAsync(NpgsqlTransaction tx, Guid orderId, string from, string to, string stockSql, CancellationToken ct)
     {
         var conn = tx.Connection!;
-        var lines = (await conn.QueryAsync<SkuQuantity>(new CommandDefinition(ReservedLinesSql, new { OrderId = orderId }, tx, cancellationToken: ct))).AsList();
+        var lines = (await conn.QueryAsync<SkuQuantity>(new CommandDefinition(LinesSql, new { OrderId = orderId, From = from }, tx, cancellationToken: ct))).AsList();
         if (lines.Count == 0) return lines;
         await LockAsync(tx, lines.Select(l => l.Sku), ct);
-        var closed = await conn.ExecuteAsync(new CommandDefinition(CloseReservationSql, new { OrderId = orderId, Status = status }, tx, cancellationToken: ct));
-        if (closed != lines.Count) throw new InvalidOperationException($"Order {orderId}: closed {closed} of {lines.Count} reservation lines");
+        var moved = await conn.ExecuteAsync(new CommandDefinition(CloseLinesSql, new { OrderId = orderId, From = from, To = to }, tx, cancellationToken: ct));
+        if (moved != lines.Count) throw new InvalidOperationException($"Order {orderId}: moved {moved} of {lines.Count} reservation lines from {from} to {to}");
         await conn.ExecuteAsync(new CommandDefinition(stockSql, new { Skus = lines.Select(l => l.Sku).ToArray(), Qtys = lines.Select(l => l.Qty).ToArray() }, tx, cancellationToken: ct));
         return lines;
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OrderStream.Contracts;
 using OrderStream.Inventory.Data;
+using OrderStream.Inventory.Domain;
 using OrderStream.Messaging;
 
 namespace OrderStream.Inventory.Handlers;
@@ -10,12 +11,14 @@ public sealed class ReleaseStock(ILogger<ReleaseStock> logger) : IEventHandler<P
 {
     public async Task HandleAsync(PaymentFailedV1 payment, EventContext context, CancellationToken ct)
     {
-        var released = await StockStore.ReleaseAsync(context.Transaction, payment.OrderId, ct);
-        if (released.Count == 0)
+        var hold = await OrderHoldStore.LockAsync(context.Transaction, payment.OrderId, ct);
+        if (OrderHold.OnPaymentFailed(hold) != StockAction.Release)
         {
-            logger.LogWarning("Payment failed for order {OrderId} without an open reservation", payment.OrderId);
+            logger.LogWarning("Payment failed for order {OrderId} whose reservation is {Status}: nothing to release", payment.OrderId, hold ?? "unknown");
             return;
         }
+        var released = await StockStore.ReleaseAsync(context.Transaction, payment.OrderId, ct);
+        await OrderHoldStore.SetAsync(context.Transaction, payment.OrderId, HoldStatus.Released, payment.Reason, ct);
         context.Publish(new InventoryReleasedV1(payment.OrderId, released, payment.Reason));
     }
 }

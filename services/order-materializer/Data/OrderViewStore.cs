@@ -12,16 +12,23 @@ public static class OrderViewStore
 
     private const string LockSql = """
         INSERT INTO order_view (order_id) VALUES (@OrderId) ON CONFLICT DO NOTHING;
-        SELECT status, reason, seen_created, seen_reserved, inventory_failure, seen_authorized, payment_failure, seen_released
+        SELECT status, reason, seen_created AS Created, seen_reserved AS Reserved, inventory_failure AS InventoryFailure,
+               seen_authorized AS PaymentAuthorized, payment_failure AS PaymentFailure, seen_released AS Released,
+               release_reason AS ReleaseReason, seen_sold AS Sold, seen_returned AS Returned, cancel_requested AS CancelRequested,
+               cancel_reason AS CancelReason, seen_voided AS Voided, seen_refunded AS Refunded
         FROM order_view WHERE order_id = @OrderId FOR UPDATE;
         """;
+
+    private sealed record LockRow(string Status, string? Reason, bool Created, bool Reserved, string? InventoryFailure, bool PaymentAuthorized,
+        string? PaymentFailure, bool Released, string? ReleaseReason, bool Sold, bool Returned, bool CancelRequested, string? CancelReason,
+        bool Voided, bool Refunded);
 
     /// <summary>Creates the row if this is the order's first event, locks it, and returns its status and facts.</summary>
     public static async Task<Current> LockAsync(NpgsqlTransaction tx, Guid orderId, CancellationToken ct)
     {
-        var row = await tx.Connection!.QuerySingleAsync<(string Status, string? Reason, bool Created, bool Reserved, string? InventoryFailure, bool Authorized, string? PaymentFailure, bool Released)>(
-            new CommandDefinition(LockSql, new { OrderId = orderId }, tx, cancellationToken: ct));
-        return new Current(row.Status, row.Reason, new OrderFacts(row.Created, row.Reserved, row.InventoryFailure, row.Authorized, row.PaymentFailure, row.Released));
+        var r = await tx.Connection!.QuerySingleAsync<LockRow>(new CommandDefinition(LockSql, new { OrderId = orderId }, tx, cancellationToken: ct));
+        return new Current(r.Status, r.Reason, new OrderFacts(r.Created, r.Reserved, r.InventoryFailure, r.PaymentAuthorized, r.PaymentFailure, r.Released,
+            r.ReleaseReason, r.Sold, r.Returned, r.CancelRequested, r.CancelReason, r.Voided, r.Refunded));
     }
 
     private const string SaveSql = """
@@ -29,6 +36,8 @@ public static class OrderViewStore
             status = @Status, reason = @Reason,
             seen_created = @Created, seen_reserved = @Reserved, inventory_failure = @InventoryFailure,
             seen_authorized = @PaymentAuthorized, payment_failure = @PaymentFailure, seen_released = @Released,
+            release_reason = @ReleaseReason, seen_sold = @Sold, seen_returned = @Returned, cancel_requested = @CancelRequested,
+            cancel_reason = @CancelReason, seen_voided = @Voided, seen_refunded = @Refunded,
             updated_at = now(),
             settled_at = CASE WHEN @Settled THEN COALESCE(settled_at, now()) END
         WHERE order_id = @OrderId;
@@ -47,6 +56,7 @@ public static class OrderViewStore
         {
             OrderId = orderId, Status = status, Reason = reason,
             facts.Created, facts.Reserved, facts.InventoryFailure, facts.PaymentAuthorized, facts.PaymentFailure, facts.Released,
+            facts.ReleaseReason, facts.Sold, facts.Returned, facts.CancelRequested, facts.CancelReason, facts.Voided, facts.Refunded,
             Settled = OrderStatus.IsTerminal(status),
             cause.EventId, Type = cause.VersionedType, cause.OccurredAt,
         }, tx, cancellationToken: ct));
@@ -81,6 +91,38 @@ public static class OrderViewStore
         return new OrderView(row.OrderId, row.Status, row.Reason, row.UserId,
             row.Items is null ? null : JsonSerializer.Deserialize<List<OrderLine>>(row.Items, EventJson.Options),
             row.Amount, row.Currency, row.CreatedAt is { } c ? Utc(c) : null, Utc(row.UpdatedAt), row.SettledAt is { } s ? Utc(s) : null, timeline);
+    }
+
+    /// <summary>An order still PENDING after a while: where its saga got to, for an operator.</summary>
+    public sealed record StuckOrder(Guid OrderId, string? UserId, DateTimeOffset? CreatedAt, double AgeSeconds, IReadOnlyList<string> Events);
+
+    // Age counts from the order's createdAt, or, if order.created has not arrived, from the view's last change.
+    private const string StuckSql = """
+        SELECT v.order_id AS OrderId, v.user_id AS UserId, v.created_at AS CreatedAt,
+               EXTRACT(EPOCH FROM now() - COALESCE(v.created_at, v.updated_at))::float8 AS AgeSeconds,
+               ARRAY(SELECT t.type FROM order_timeline t WHERE t.order_id = v.order_id ORDER BY t.occurred_at, t.event_id) AS Events
+        FROM order_view v
+        WHERE v.status = 'PENDING' AND COALESCE(v.created_at, v.updated_at) <= now() - @OlderThan
+        ORDER BY COALESCE(v.created_at, v.updated_at), v.order_id
+        LIMIT @Limit
+        """;
+
+    // A class with setters: Dapper will not bind a text[] column to a record's constructor parameter.
+    private sealed class StuckRow
+    {
+        public Guid OrderId { get; init; }
+        public string? UserId { get; init; }
+        public DateTime? CreatedAt { get; init; }
+        public double AgeSeconds { get; init; }
+        public string[] Events { get; init; } = [];
+    }
+
+    /// <summary>PENDING orders older than <paramref name="olderThan"/>, oldest first.</summary>
+    public static async Task<IReadOnlyList<StuckOrder>> StuckAsync(NpgsqlDataSource db, TimeSpan olderThan, int limit, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<StuckRow>(new CommandDefinition(StuckSql, new { OlderThan = olderThan, Limit = limit }, cancellationToken: ct));
+        return rows.Select(r => new StuckOrder(r.OrderId, r.UserId, r.CreatedAt is { } c ? Utc(c) : null, r.AgeSeconds, r.Events)).ToList();
     }
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));

@@ -17,7 +17,12 @@ public sealed class OrderProjection(OrderViewCache cache) :
     IEventHandler<InventoryFailedV1>,
     IEventHandler<InventoryReleasedV1>,
     IEventHandler<PaymentAuthorizedV1>,
-    IEventHandler<PaymentFailedV1>
+    IEventHandler<PaymentFailedV1>,
+    IEventHandler<OrderCancelRequestedV1>,
+    IEventHandler<InventorySoldV1>,
+    IEventHandler<InventoryReturnedV1>,
+    IEventHandler<PaymentVoidedV1>,
+    IEventHandler<PaymentRefundedV1>
 {
     private static readonly Meter Meter = new("OrderStream.OrderMaterializer");
     private static readonly Counter<long> Settled = Meter.CreateCounter<long>("orderstream.orders.settled", "{order}", "Orders that reached a final status, by status and reason");
@@ -33,13 +38,28 @@ public sealed class OrderProjection(OrderViewCache cache) :
         ApplyAsync(evt.OrderId, f => f with { InventoryFailure = evt.Reason }, context, ct);
 
     public Task HandleAsync(InventoryReleasedV1 evt, EventContext context, CancellationToken ct) =>
-        ApplyAsync(evt.OrderId, f => f with { Released = true }, context, ct);
+        ApplyAsync(evt.OrderId, f => f with { Released = true, ReleaseReason = evt.Reason }, context, ct);
 
     public Task HandleAsync(PaymentAuthorizedV1 evt, EventContext context, CancellationToken ct) =>
         ApplyAsync(evt.OrderId, f => f with { PaymentAuthorized = true }, context, ct);
 
     public Task HandleAsync(PaymentFailedV1 evt, EventContext context, CancellationToken ct) =>
         ApplyAsync(evt.OrderId, f => f with { PaymentFailure = evt.Reason }, context, ct);
+
+    public Task HandleAsync(OrderCancelRequestedV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { CancelRequested = true, CancelReason = evt.Reason }, context, ct);
+
+    public Task HandleAsync(InventorySoldV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { Sold = true }, context, ct);
+
+    public Task HandleAsync(InventoryReturnedV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { Returned = true }, context, ct);
+
+    public Task HandleAsync(PaymentVoidedV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { Voided = true }, context, ct);
+
+    public Task HandleAsync(PaymentRefundedV1 evt, EventContext context, CancellationToken ct) =>
+        ApplyAsync(evt.OrderId, f => f with { Refunded = true }, context, ct);
 
     private async Task ApplyAsync(Guid orderId, Func<OrderFacts, OrderFacts> addFact, EventContext context, CancellationToken ct, OrderCreatedV1? created = null)
     {
@@ -59,7 +79,7 @@ public sealed class OrderProjection(OrderViewCache cache) :
             {
                 KeyValuePair<string, object?>[] tags = [new("status", status), new("reason", reason)];
                 Settled.Add(1, tags);
-                if (view.CreatedAt is { } created) SagaDuration.Record((view.SettledAt!.Value - created).TotalSeconds, tags);
+                if (current.Status == OrderStatus.Pending && view.CreatedAt is { } created) SagaDuration.Record((view.SettledAt!.Value - created).TotalSeconds, tags);
                 return Task.CompletedTask;
             });
     }

@@ -1,11 +1,15 @@
 using Dapper;
 using OrderStream.Contracts;
 using OrderStream.Messaging;
+using OrderStream.Payment.Data;
 using OrderStream.Payment.Domain;
 
 namespace OrderStream.Payment.Handlers;
 
-/// <summary>inventory.reserved → authorize or decline the order's amount → payment.authorized or payment.failed.</summary>
+/// <summary>
+/// inventory.reserved → authorize or decline the order's amount → payment.authorized or payment.failed.
+/// An order inventory already closed (its release got here first) is not authorized at all.
+/// </summary>
 public sealed class AuthorizePayment(PaymentSettings settings) : IEventHandler<InventoryReservedV1>
 {
     private const string InsertSql = """
@@ -16,6 +20,8 @@ public sealed class AuthorizePayment(PaymentSettings settings) : IEventHandler<I
 
     public async Task HandleAsync(InventoryReservedV1 reserved, EventContext context, CancellationToken ct)
     {
+        if (await PaymentStore.LockAndIsClosedAsync(context.Transaction, reserved.OrderId, ct)) return;
+
         var current = settings.Current;
         // The simulated provider call; it runs inside the consumer's transaction, as a real call's wait would hold the message.
         if (current.ExtraLatencyMs > 0) await Task.Delay(current.ExtraLatencyMs, ct);
@@ -25,7 +31,7 @@ public sealed class AuthorizePayment(PaymentSettings settings) : IEventHandler<I
         {
             reserved.OrderId,
             PaymentId = paymentId,
-            Status = declined ? "DECLINED" : "AUTHORIZED",
+            Status = declined ? PaymentStatus.Declined : PaymentStatus.Authorized,
             reserved.Amount,
             reserved.Currency,
             Reason = declined ? FailureReasons.PaymentDeclined : null,
