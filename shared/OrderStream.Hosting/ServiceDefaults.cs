@@ -62,6 +62,9 @@ public static class ServiceDefaults
             // prepared once per connection, PostgreSQL skips parsing and planning them (unless the
             // connection string says otherwise).
             if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0) dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            // Nothing here leaves session state behind (locks are transaction-scoped, no SET, no LISTEN), so a
+            // pooled connection need not be reset: that reset is seven statements on every checkout.
+            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
             Telemetry.ConfigureNpgsqlTracing(dataSource);
             return dataSource.Build();
         });

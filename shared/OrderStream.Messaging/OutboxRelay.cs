@@ -82,7 +82,9 @@ public sealed partial class OutboxRelay(
                     MeasureBacklog();
                     published = PublishBatch(ct);
                 }
-                while (published > 0 && !ct.IsCancellationRequested);
+                // A partial batch took everything committed so far; rows committed since have signalled, so
+                // the wait returns at once for them instead of an empty look-up after every batch.
+                while (published == options.Value.BatchSize && !ct.IsCancellationRequested);
                 failures = 0;
                 signal.Wait(pollInterval, ct);
             }

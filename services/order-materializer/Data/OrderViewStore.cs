@@ -31,6 +31,8 @@ public static class OrderViewStore
             r.ReleaseReason, r.Sold, r.Returned, r.CancelRequested, r.CancelReason, r.Voided, r.Refunded));
     }
 
+    // One round trip: the change, the order's fields if this is its order.created, the timeline entry,
+    // and back the view as it now is (for the cache), so nothing is read again after the write.
     private const string SaveSql = """
         UPDATE order_view SET
             status = @Status, reason = @Reason,
@@ -38,36 +40,33 @@ public static class OrderViewStore
             seen_authorized = @PaymentAuthorized, payment_failure = @PaymentFailure, seen_released = @Released,
             release_reason = @ReleaseReason, seen_sold = @Sold, seen_returned = @Returned, cancel_requested = @CancelRequested,
             cancel_reason = @CancelReason, seen_voided = @Voided, seen_refunded = @Refunded,
+            user_id = COALESCE(@UserId, user_id), items = COALESCE(@Items::jsonb, items), amount = COALESCE(@Amount, amount),
+            currency = COALESCE(@Currency, currency), created_at = COALESCE(@CreatedAt, created_at),
             updated_at = now(),
             settled_at = CASE WHEN @Settled THEN COALESCE(settled_at, now()) END
-        WHERE order_id = @OrderId;
+        WHERE order_id = @OrderId
+        RETURNING order_id AS OrderId, status, reason, user_id AS UserId, items::text AS Items, amount, currency,
+                  created_at AS CreatedAt, updated_at AS UpdatedAt, settled_at AS SettledAt;
         INSERT INTO order_timeline (order_id, event_id, type, occurred_at) VALUES (@OrderId, @EventId, @Type, @OccurredAt)
         ON CONFLICT DO NOTHING;
+        SELECT type, event_id AS EventId, occurred_at AS OccurredAt FROM order_timeline WHERE order_id = @OrderId ORDER BY occurred_at, event_id;
         """;
 
-    private const string SaveOrderSql = """
-        UPDATE order_view SET user_id = @UserId, items = @Items::jsonb, amount = @Amount, currency = @Currency, created_at = @CreatedAt
-        WHERE order_id = @OrderId
-        """;
-
-    public static async Task SaveAsync(NpgsqlTransaction tx, Guid orderId, string status, string? reason, OrderFacts facts, Envelope cause, CancellationToken ct)
+    /// <summary>Saves the derived status and facts (and the order itself, from its order.created), records the event, and returns the view.</summary>
+    public static async Task<OrderView> SaveAsync(NpgsqlTransaction tx, Guid orderId, string status, string? reason, OrderFacts facts, Envelope cause,
+        OrderCreatedV1? created, CancellationToken ct)
     {
-        await tx.Connection!.ExecuteAsync(new CommandDefinition(SaveSql, new
+        await using var results = await tx.Connection!.QueryMultipleAsync(new CommandDefinition(SaveSql, new
         {
             OrderId = orderId, Status = status, Reason = reason,
             facts.Created, facts.Reserved, facts.InventoryFailure, facts.PaymentAuthorized, facts.PaymentFailure, facts.Released,
             facts.ReleaseReason, facts.Sold, facts.Returned, facts.CancelRequested, facts.CancelReason, facts.Voided, facts.Refunded,
             Settled = OrderStatus.IsTerminal(status),
+            created?.UserId, Items = created is null ? null : JsonSerializer.Serialize(created.Items, EventJson.Options),
+            created?.Amount, created?.Currency, created?.CreatedAt,
             cause.EventId, Type = cause.VersionedType, cause.OccurredAt,
         }, tx, cancellationToken: ct));
-    }
-
-    public static async Task SaveOrderAsync(NpgsqlTransaction tx, OrderCreatedV1 order, CancellationToken ct)
-    {
-        await tx.Connection!.ExecuteAsync(new CommandDefinition(SaveOrderSql, new
-        {
-            order.OrderId, order.UserId, Items = JsonSerializer.Serialize(order.Items, EventJson.Options), order.Amount, order.Currency, order.CreatedAt,
-        }, tx, cancellationToken: ct));
+        return ToView(await results.ReadSingleAsync<ViewRow>(), await results.ReadAsync<TimelineRow>());
     }
 
     private const string GetSql = """
@@ -86,12 +85,14 @@ public static class OrderViewStore
     {
         await using var results = await conn.QueryMultipleAsync(new CommandDefinition(GetSql, new { OrderId = orderId }, tx, cancellationToken: ct));
         var row = await results.ReadSingleOrDefaultAsync<ViewRow>();
-        if (row is null) return null;
-        var timeline = (await results.ReadAsync<TimelineRow>()).Select(t => new TimelineEntry(t.Type, t.EventId, Utc(t.OccurredAt))).ToList();
-        return new OrderView(row.OrderId, row.Status, row.Reason, row.UserId,
-            row.Items is null ? null : JsonSerializer.Deserialize<List<OrderLine>>(row.Items, EventJson.Options),
-            row.Amount, row.Currency, row.CreatedAt is { } c ? Utc(c) : null, Utc(row.UpdatedAt), row.SettledAt is { } s ? Utc(s) : null, timeline);
+        return row is null ? null : ToView(row, await results.ReadAsync<TimelineRow>());
     }
+
+    private static OrderView ToView(ViewRow row, IEnumerable<TimelineRow> timeline) =>
+        new(row.OrderId, row.Status, row.Reason, row.UserId,
+            row.Items is null ? null : JsonSerializer.Deserialize<List<OrderLine>>(row.Items, EventJson.Options),
+            row.Amount, row.Currency, row.CreatedAt is { } c ? Utc(c) : null, Utc(row.UpdatedAt), row.SettledAt is { } s ? Utc(s) : null,
+            timeline.Select(t => new TimelineEntry(t.Type, t.EventId, Utc(t.OccurredAt))).ToList());
 
     /// <summary>An order still PENDING after a while: where its saga got to, for an operator.</summary>
     public sealed record StuckOrder(Guid OrderId, string? UserId, DateTimeOffset? CreatedAt, double AgeSeconds, IReadOnlyList<string> Events);

@@ -64,15 +64,13 @@ public sealed class OrderProjection(OrderViewCache cache) :
     private async Task ApplyAsync(Guid orderId, Func<OrderFacts, OrderFacts> addFact, EventContext context, CancellationToken ct, OrderCreatedV1? created = null)
     {
         var current = await OrderViewStore.LockAsync(context.Transaction, orderId, ct);
-        if (created is not null) await OrderViewStore.SaveOrderAsync(context.Transaction, created, ct);
         var facts = addFact(current.Facts);
         var (status, reason) = OrderState.Next(current.Status, current.Reason, facts);
-        await OrderViewStore.SaveAsync(context.Transaction, orderId, status, reason, facts, context.Envelope, ct);
+        var view = await OrderViewStore.SaveAsync(context.Transaction, orderId, status, reason, facts, context.Envelope, created, ct);
 
         if (status != current.Status)
             context.Publish(new OrderUpdatedV1(orderId, status, reason, DateTimeOffset.UtcNow));
 
-        var view = (await OrderViewStore.GetAsync(context.Connection, context.Transaction, orderId, ct))!;
         context.AfterCommit(_ => cache.SetAsync(view));
         if (status != current.Status && OrderStatus.IsTerminal(status))
             context.AfterCommit(_ =>
