@@ -16,7 +16,7 @@ public sealed record ConsumerGroup(string Name, Service Service, IReadOnlyList<s
     [
         new("inventory", Service.Inventory, [T.OrderCreated, T.PaymentAuthorized, T.PaymentFailed, T.OrderCancelRequested]),
         new("payment", Service.Payment, [T.InventoryReserved, T.InventoryReleased, T.InventoryReturned]),
-        new("order-materializer", Service.Materializer, [.. T.All.Where(t => t != T.OrderUpdated)]),
+        new("order-materializer", Service.Materializer, T.OrderFacts),
     ];
 }
 

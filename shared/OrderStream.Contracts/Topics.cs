@@ -28,6 +28,12 @@ public static class Topics
         OrderCancelRequested, InventorySold, InventoryReturned, PaymentVoided, PaymentRefunded,
     ];
 
+    /// <summary>
+    /// The events an order's view is folded from (what the materializer consumes): every topic keyed by
+    /// order id except order.updated, the view's own output; inventory.adjusted is keyed by SKU.
+    /// </summary>
+    public static readonly IReadOnlyList<string> OrderFacts = [.. All.Where(t => t is not (OrderUpdated or InventoryAdjusted))];
+
     /// <summary>The dead-letter topic that takes the messages of <paramref name="topic"/> that can never succeed.</summary>
     public static string DeadLetter(string topic) => topic + ".dlq";
 

@@ -10,7 +10,7 @@ public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) 
     {
         ["inventory"] = ("inventory", [Topics.OrderCreated, Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.OrderCancelRequested]),
         ["payment"] = ("payment", [Topics.InventoryReserved, Topics.InventoryReleased, Topics.InventoryReturned]),
-        ["order-materializer"] = ("materializer", [.. Topics.All.Where(t => t != Topics.OrderUpdated)]),
+        ["order-materializer"] = ("materializer", [.. Topics.OrderFacts]),
     };
 
     [Fact]
