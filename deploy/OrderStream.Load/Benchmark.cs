@@ -9,7 +9,7 @@ public sealed record BenchmarkOptions(Uri Gateway, string StateDir, string Outpu
 {
     public TimeSpan Hold { get; init; } = TimeSpan.FromSeconds(20);
     public TimeSpan Ramp { get; init; } = TimeSpan.FromSeconds(3);
-    public IReadOnlyList<double> Rates { get; init; } = [100, 200, 300, 400, 500, 600, 800, 1000, 1250, 1500, 2000, 2500, 3000];
+    public IReadOnlyList<double> Rates { get; init; } = [25, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1250, 1500, 2000, 2500, 3000];
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(50);
     public double DeclineShare { get; init; } = 0.05;
     public double HotShare { get; init; } = 0.9;

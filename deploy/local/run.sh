@@ -104,7 +104,10 @@ up() {
 
   echo "Starting the services ..."
   # Every OTEL_* variable of the caller's environment passes through to the services.
-  local common=("Kafka__BootstrapServers=$kafka" "Kafka__FetchWaitMaxMs=${KAFKA_FETCH_WAIT_MAX_MS:-5}" "Admin__ApiKey=$(cat "$STATE/admin.key")")
+  # Six .NET processes share this machine's cores: workstation GC and no spinning for pool work, since
+  # server GC's per-core heaps and threads that spin before sleeping cost more here than they give.
+  local common=("Kafka__BootstrapServers=$kafka" "Kafka__FetchWaitMaxMs=${KAFKA_FETCH_WAIT_MAX_MS:-5}" "Admin__ApiKey=$(cat "$STATE/admin.key")"
+    "DOTNET_gcServer=${DOTNET_gcServer:-0}" "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0}")
   start_service inventory "$ROOT/services/inventory/$bin/OrderStream.Inventory.dll" "$INVENTORY_PORT" \
     "${common[@]}" "ConnectionStrings__Db=${CS[inventory]}"
   start_service payment "$ROOT/services/payment/$bin/OrderStream.Payment.dll" "$PAYMENT_PORT" \
