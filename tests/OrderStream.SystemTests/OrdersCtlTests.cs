@@ -11,7 +11,7 @@ namespace OrderStream.SystemTests;
 /// <summary>deploy/local/ordersctl, the operator's script, run against a stack of its own (URL and key from the environment).</summary>
 public sealed class OrdersCtlTests(OrderStreamStack stack) : IClassFixture<OrderStreamStack>
 {
-    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(120);
 
     [Fact]
     public async Task Seed_order_and_orders_show_stock_and_an_order_with_its_timeline()
@@ -143,7 +143,7 @@ public sealed class OrdersCtlTests(OrderStreamStack stack) : IClassFixture<Order
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         await process.WaitForExitAsync(timeout.Token);
         var output = await stdout + await stderr;
         Assert.True(process.ExitCode == expectedExit, $"ordersctl {string.Join(' ', args)} exited {process.ExitCode}, expected {expectedExit}:\n{output}");
