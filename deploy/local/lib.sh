@@ -6,6 +6,7 @@ ensure_packages() {
   dpkg -s librdkafka-dev >/dev/null 2>&1 || need+=(librdkafka1 librdkafka-dev)
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  command -v jq >/dev/null 2>&1 || need+=(jq)  # deploy/local/ordersctl
   if [ ${#need[@]} -gt 0 ]; then
     echo "Installing ${need[*]} ..."
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

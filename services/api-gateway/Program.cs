@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OrderStream.ApiGateway.DeadLetters;
 using OrderStream.ApiGateway.Http;
 using OrderStream.Hosting;
 using OrderStream.Hosting.Caching;
@@ -10,6 +11,7 @@ builder.Services.AddOrderViewCache(builder.Configuration);
 builder.Services.AddOutbox();
 builder.Services.AddOrderRateLimiting();
 builder.Services.AddSingleton<ReadOnlyMode>();
+builder.Services.AddSingleton<DeadLetterKafka>();
 
 builder.Services.AddHttpClient<MaterializerClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Materializer"]!));
 builder.Services.AddHttpClient<InventoryClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Inventory"]!));
@@ -21,6 +23,7 @@ app.UseRateLimiter();
 app.MapOrderEndpoints();
 app.MapInventoryEndpoints();
 app.MapGatewayAdmin();
+app.MapDeadLetterEndpoints();
 app.Run();
 
 public partial class Program;

@@ -26,6 +26,7 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
         ("inventory via gateway", new Uri(stack.Gateway.BaseAddress, "/admin/inventory")),
         ("payment via gateway", new Uri(stack.Gateway.BaseAddress, "/admin/payment/settings")),
         ("materializer via gateway", new Uri(stack.Gateway.BaseAddress, "/admin/materializer/consumer")),
+        ("dead letters", new Uri(stack.Gateway.BaseAddress, "/admin/deadletters")),
     ];
 
     [Fact]
@@ -67,7 +68,7 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
         ]);
         await gateway.StartAsync();
         using var admin = gateway.AdminClient();
-        foreach (var path in new[] { "/admin/gateway/read-only", "/admin/payment/settings", "/admin/inventory", "/admin/materializer/consumer" })
+        foreach (var path in new[] { "/admin/gateway/read-only", "/admin/payment/settings", "/admin/inventory", "/admin/materializer/consumer", "/admin/deadletters" })
         {
             Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync(path)).StatusCode);
             using var anonymous = new HttpClient { BaseAddress = gateway.BaseAddress };
