@@ -106,7 +106,11 @@ public static class Saga
         Topics.OrderCreated => 0,
         Topics.InventoryReserved or Topics.InventoryFailed => 1,
         Topics.PaymentAuthorized or Topics.PaymentFailed => 2,
-        Topics.InventoryReleased => 3,
+        // Inventory decides the outcome after the payment result: a sale, or a release.
+        Topics.InventorySold or Topics.InventoryReleased => 3,
+        // Compensation of a payment made after a release (the deadline), or of a returned sale.
+        Topics.PaymentVoided or Topics.InventoryReturned => 4,
+        Topics.PaymentRefunded => 5,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a saga event"),
     };
 }

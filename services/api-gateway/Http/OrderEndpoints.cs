@@ -165,8 +165,12 @@ public static class OrderEndpoints
         // goes ahead, and inventory (which holds the truth) ignores it if the order already failed.
         var view = await ReadViewAsync(materializer, logger, orderId, ct);
         if (view is not null && OrderStatus.IsFinal(view.Status))
+        {
+            // A concurrent request may have cancelled it since we looked: its answer is this one's too.
+            if ((await OrderStore.GetOwnerAsync(db, orderId, ct))?.Cancellation is { } meanwhile) return CancelAccepted(orderId, meanwhile);
             return Results.Problem(statusCode: 409, title: $"The order is already {view.Status}",
                 detail: $"Order {orderId} is {view.Status} ({view.Reason}): there is nothing left to cancel.");
+        }
 
         var cancellation = await OrderStore.RequestCancelAsync(db, signal, orderId, cancel.Reason, ct);
         logger.LogInformation("Cancel requested for order {OrderId} (was {Status})", orderId, view?.Status ?? "unknown");
