@@ -28,9 +28,6 @@ public sealed class OrderViewCache(ConnectionMultiplexer redis, ILogger<OrderVie
 
     private static void Count(string result) => Lookups.Add(1, new KeyValuePair<string, object?>("result", result));
 
-    public async Task<OrderView?> GetAsync(Guid orderId) =>
-        await GetJsonAsync(orderId) is { } cached ? JsonSerializer.Deserialize<OrderView>(cached.Json, EventJson.Options) : null;
-
     /// <summary>
     /// The cached view as the JSON it is stored as, and whether it is settled: what the gateway sends
     /// as it is, so the hottest request (a poll) neither parses nor re-serializes the view.
