@@ -277,14 +277,16 @@ public sealed partial class EventConsumer : BackgroundService
             return;
         }
 
-        var context = new EventContext(message.Envelope, tx);
+        var work = new TransactionWork([message.Key]);
+        var context = new EventContext(message.Envelope, tx, work);
         _control.BeforeHandle(message.Message.Topic); // operator-injected failures
         await message.Subscription.Handle(scope.ServiceProvider, message.Event, context, ct);
+        await work.RunBeforeCommitAsync(ct);
         var outgoing = new List<OutboxRow>(context.Outgoing.Count);
         Outbox.Prepare(outgoing, context.Outgoing, message.Envelope.EventId);
         await Outbox.InsertAsync(tx, outgoing, ct);
         await tx.CommitAsync(ct);
-        await AfterCommitAsync(outgoing.Count, context.AfterCommitActions, ct);
+        await AfterCommitAsync(outgoing.Count, work.AfterCommit, ct);
     }
 
     private async Task ApplyBatchAsync(List<Decoded> messages, CancellationToken ct)
@@ -300,27 +302,30 @@ public sealed partial class EventConsumer : BackgroundService
             Topics = messages.Select(m => m.Message.Topic).ToArray(),
         }, tx, cancellationToken: ct))).ToHashSet();
 
-        var outgoing = new List<OutboxRow>();
-        var afterCommit = new List<Func<CancellationToken, Task>>();
+        var applied = new List<Decoded>(messages.Count);
         foreach (var message in messages)
         {
             // Remove, not Contains: a copy of the event later in the same batch is a duplicate too.
-            if (!fresh.Remove(message.Envelope.EventId))
-            {
-                CountDuplicate(message);
-                continue;
-            }
+            if (fresh.Remove(message.Envelope.EventId)) applied.Add(message);
+            else CountDuplicate(message);
+        }
+
+        var work = new TransactionWork(applied.Select(m => m.Key).ToList());
+        var outgoing = new List<OutboxRow>();
+        foreach (var message in applied)
+        {
             // Each message keeps its own span (continuing its producer's trace) around its handler and outbox rows.
             using var activity = MessagingTelemetry.StartProcess(message.Message, message.Key, _group, message.Envelope.EventId.ToString(), message.Message.Topic);
-            var context = new EventContext(message.Envelope, tx);
+            var context = new EventContext(message.Envelope, tx, work);
             _control.BeforeHandle(message.Message.Topic); // operator-injected failures
             await message.Subscription.Handle(scope.ServiceProvider, message.Event, context, ct);
             Outbox.Prepare(outgoing, context.Outgoing, message.Envelope.EventId);
-            afterCommit.AddRange(context.AfterCommitActions);
         }
+        await work.RunBeforeCommitAsync(ct);
         await Outbox.InsertAsync(tx, outgoing, ct);
         await tx.CommitAsync(ct);
-        await AfterCommitAsync(outgoing.Count, afterCommit, ct);
+        LogBatchApplied(messages.Count, applied.Count, work.Keys.Distinct().Count());
+        await AfterCommitAsync(outgoing.Count, work.AfterCommit, ct);
     }
 
     private async Task AfterCommitAsync(int published, IReadOnlyList<Func<CancellationToken, Task>> actions, CancellationToken ct)
@@ -370,6 +375,9 @@ public sealed partial class EventConsumer : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Duplicate event {EventId} on {Topic} skipped")]
     private partial void LogDuplicate(Guid eventId, string topic);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Batch of {Count} messages applied in one transaction: {Applied} new events of {Keys} keys")]
+    private partial void LogBatchApplied(int count, int applied, int keys);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} messages failed; applying them one by one")]
     private partial void LogBatchFailed(Exception ex, int count);

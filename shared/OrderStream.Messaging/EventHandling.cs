@@ -15,26 +15,59 @@ public interface IEventHandler<in TEvent> where TEvent : IEvent
 }
 
 /// <summary>What a handler gets besides the event: the incoming envelope and the open transaction.</summary>
-public sealed class EventContext(Envelope envelope, NpgsqlTransaction transaction)
+public sealed class EventContext
 {
     private readonly List<OutgoingEvent> _outgoing = [];
-    private readonly List<Func<CancellationToken, Task>> _afterCommit = [];
+    private readonly TransactionWork _work;
 
-    public Envelope Envelope { get; } = envelope;
-    public NpgsqlTransaction Transaction { get; } = transaction;
+    public EventContext(Envelope envelope, NpgsqlTransaction transaction) : this(envelope, transaction, new TransactionWork([]))
+    {
+    }
+
+    internal EventContext(Envelope envelope, NpgsqlTransaction transaction, TransactionWork work) =>
+        (Envelope, Transaction, _work) = (envelope, transaction, work);
+
+    public Envelope Envelope { get; }
+    public NpgsqlTransaction Transaction { get; }
     public NpgsqlConnection Connection => Transaction.Connection!;
 
+    /// <summary>
+    /// The keys (order ids) of every event this transaction applies, this one's included, in order: a
+    /// handler can read the rows of the whole batch in one round trip instead of one per event.
+    /// </summary>
+    public IReadOnlyList<string> TransactionKeys => _work.Keys;
+
     internal IReadOnlyCollection<OutgoingEvent> Outgoing => _outgoing;
-    internal IReadOnlyList<Func<CancellationToken, Task>> AfterCommitActions => _afterCommit;
 
     /// <summary>Records <paramref name="evt"/> in the outbox in this transaction; it is published only if the transaction commits.</summary>
     public void Publish<TEvent>(TEvent evt) where TEvent : IEvent => _outgoing.Add(OutgoingEvent.For(evt));
 
     /// <summary>
+    /// Runs <paramref name="action"/> in the transaction once every event of it has been handled, before
+    /// the outbox rows and the commit: a handler that folds a batch in memory writes it back here. Events
+    /// are published from the handlers (each under its own event's span and causation), not from here.
+    /// </summary>
+    public void BeforeCommit(Func<CancellationToken, Task> action) => _work.BeforeCommit.Add(action);
+
+    /// <summary>
     /// Runs <paramref name="action"/> after the commit (best effort, e.g. refreshing a cache). It must
     /// be safe to lose: a crash between commit and the action skips it.
     /// </summary>
-    public void AfterCommit(Func<CancellationToken, Task> action) => _afterCommit.Add(action);
+    public void AfterCommit(Func<CancellationToken, Task> action) => _work.AfterCommit.Add(action);
+}
+
+/// <summary>What the handlers of one consumer transaction left to do before and after its commit.</summary>
+internal sealed class TransactionWork(IReadOnlyList<string> keys)
+{
+    public IReadOnlyList<string> Keys { get; } = keys;
+    public List<Func<CancellationToken, Task>> BeforeCommit { get; } = [];
+    public List<Func<CancellationToken, Task>> AfterCommit { get; } = [];
+
+    public async Task RunBeforeCommitAsync(CancellationToken ct)
+    {
+        // Index, not foreach: an action may register another one (which then runs too).
+        for (var i = 0; i < BeforeCommit.Count; i++) await BeforeCommit[i](ct);
+    }
 }
 
 /// <summary>A message that can never succeed (malformed, unknown type or version, invalid payload): it goes straight to the dead-letter topic.</summary>

@@ -10,6 +10,9 @@ namespace OrderStream.IntegrationTests;
 public sealed class MaterializerFixture : ServiceFixture
 {
     protected override string Name => "order-materializer";
+
+    // The consumer reports each batch transaction at Debug: the backlog test shows batches really formed.
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Logging__LogLevel__OrderStream.Messaging.EventConsumer", "Debug")];
 }
 
 public sealed class MaterializerTests(MaterializerFixture materializer) : IClassFixture<MaterializerFixture>
@@ -135,5 +138,68 @@ public sealed class MaterializerTests(MaterializerFixture materializer) : IClass
         var cached = await Eventually.Get(() => Task.FromResult(Cached() is { Status: OrderStatus.Failed } c ? c : null), TimeSpan.FromSeconds(5), "the failed view in Redis");
         Assert.Equal(FailureReasons.OutOfStock, cached.Reason);
         Assert.Equal(2, cached.Timeline.Count);
+    }
+
+    [Fact]
+    public async Task A_backlog_folded_in_batches_gives_every_order_its_own_view_one_update_per_change_and_its_cache_entry()
+    {
+        // Stopped, so the backlog is waiting when the consumer starts and several events of one order
+        // land in the same transaction, folded in memory before one write.
+        await materializer.Service.StopAsync();
+        var confirmed = Enumerable.Range(0, 60).Select(_ => Guid.CreateVersion7()).ToList();
+        var declined = Enumerable.Range(0, 20).Select(_ => Guid.CreateVersion7()).ToList();
+        var sold = new[] { new SkuQuantity("M-1", 1) };
+        var events = new List<(Guid OrderId, Guid EventId, Func<Task> Produce)>();
+        void Add<TEvent>(TEvent evt) where TEvent : IEvent
+        {
+            var eventId = Guid.CreateVersion7();
+            events.Add((evt.OrderId, eventId, () => materializer.Kafka.ProduceEventAsync(evt, eventId)));
+        }
+        foreach (var id in confirmed)
+        {
+            // Worst order first: the sale before the order itself.
+            Add(new InventorySoldV1(id, sold));
+            Add(new PaymentAuthorizedV1(id, Guid.CreateVersion7(), 3.00m, "EUR"));
+            Add(new InventoryReservedV1(id, "u", Lines, 3.00m, "EUR"));
+            Add(new OrderCreatedV1(id, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
+        }
+        foreach (var id in declined)
+        {
+            Add(new OrderCreatedV1(id, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
+            Add(new PaymentFailedV1(id, Guid.CreateVersion7(), FailureReasons.PaymentDeclined));
+            Add(new InventoryReleasedV1(id, sold, FailureReasons.PaymentDeclined));
+        }
+        foreach (var e in events) await e.Produce();
+        // Redeliveries of the same events in the same backlog change nothing.
+        foreach (var e in events.Take(50)) await e.Produce();
+        await materializer.Service.StartAsync();
+
+        foreach (var id in confirmed.Concat(declined))
+            await Eventually.Get(async () => await ViewAsync(id) is { Status: not OrderStatus.Pending } v ? v : null, TimeSpan.FromSeconds(30), $"order {id} to settle");
+
+        var all = confirmed.Concat(declined).ToHashSet();
+        var updates = await Eventually.Get(() =>
+        {
+            var mine = materializer.Kafka.ReadAll(Topics.OrderUpdated)
+                .Select(m => JsonSerializer.Deserialize<Envelope>(m.Message.Value!, EventJson.Options)!.Payload.Deserialize<OrderUpdatedV1>(EventJson.Options)!)
+                .Where(u => all.Contains(u.OrderId)).ToList();
+            return Task.FromResult(mine.Count >= all.Count ? mine : null);
+        }, TimeSpan.FromSeconds(30), "an order.updated for every order");
+
+        using var redis = await ConnectionMultiplexer.ConnectAsync(materializer.Redis.Configuration);
+        foreach (var (ids, status, reason, eventCount) in new[] { (confirmed, OrderStatus.Confirmed, (string?)null, 4), (declined, OrderStatus.Failed, FailureReasons.PaymentDeclined, 3) })
+        foreach (var id in ids)
+        {
+            var view = (await ViewAsync(id))!;
+            Assert.Equal((status, reason, 3.00m, "u"), (view.Status, view.Reason, view.Amount, view.UserId));
+            Assert.Equal(eventCount, view.Timeline.Count);
+            Assert.Equal(events.Where(e => e.OrderId == id).Select(e => e.EventId).Order(), view.Timeline.Select(t => t.EventId).Order());
+            Assert.Equal(status, Assert.Single(updates, u => u.OrderId == id).Status);
+            var cached = JsonSerializer.Deserialize<OrderView>((byte[])(await redis.GetDatabase().StringGetAsync(OrderView.CacheKey(id)))!, EventJson.Options)!;
+            Assert.Equal((view.Status, view.Timeline.Count), (cached.Status, cached.Timeline.Count));
+        }
+
+        // Batches of several events of several orders were applied in one transaction each.
+        Assert.True(materializer.Service.CountOutput("applied in one transaction") > 0, materializer.Service.RecentOutput());
     }
 }

@@ -10,76 +10,102 @@ public static class OrderViewStore
 {
     public sealed record Current(string Status, string? Reason, OrderFacts Facts);
 
+    /// <summary>An order as a consumer transaction leaves it: its status and facts, its fields if its order.created came, and the events it saw.</summary>
+    public sealed record Change(Guid OrderId, string Status, string? Reason, OrderFacts Facts, OrderCreatedV1? Created, IReadOnlyList<Envelope> Events);
+
+    // Rows are created only for orders that have none (an INSERT ... ON CONFLICT on an existing row costs
+    // a speculative insertion), then locked in order-id order, so two transactions never wait on each other in a cycle.
     private const string LockSql = """
-        INSERT INTO order_view (order_id) VALUES (@OrderId) ON CONFLICT DO NOTHING;
-        SELECT status, reason, seen_created AS Created, seen_reserved AS Reserved, inventory_failure AS InventoryFailure,
+        INSERT INTO order_view (order_id)
+        SELECT id FROM unnest(@OrderIds) AS id WHERE NOT EXISTS (SELECT 1 FROM order_view v WHERE v.order_id = id)
+        ON CONFLICT DO NOTHING;
+        SELECT order_id AS OrderId, status, reason, seen_created AS Created, seen_reserved AS Reserved, inventory_failure AS InventoryFailure,
                seen_authorized AS PaymentAuthorized, payment_failure AS PaymentFailure, seen_released AS Released,
                release_reason AS ReleaseReason, seen_sold AS Sold, seen_returned AS Returned, cancel_requested AS CancelRequested,
                cancel_reason AS CancelReason, seen_voided AS Voided, seen_refunded AS Refunded
-        FROM order_view WHERE order_id = @OrderId FOR UPDATE;
+        FROM order_view WHERE order_id = ANY(@OrderIds) ORDER BY order_id FOR UPDATE;
         """;
 
-    private sealed record LockRow(string Status, string? Reason, bool Created, bool Reserved, string? InventoryFailure, bool PaymentAuthorized,
+    private sealed record LockRow(Guid OrderId, string Status, string? Reason, bool Created, bool Reserved, string? InventoryFailure, bool PaymentAuthorized,
         string? PaymentFailure, bool Released, string? ReleaseReason, bool Sold, bool Returned, bool CancelRequested, string? CancelReason,
         bool Voided, bool Refunded);
 
-    /// <summary>Creates the row if this is the order's first event, locks it, and returns its status and facts.</summary>
-    public static async Task<Current> LockAsync(NpgsqlTransaction tx, Guid orderId, CancellationToken ct)
+    /// <summary>Creates the rows of orders seen for the first time, locks every one, and returns their status and facts.</summary>
+    public static async Task<Dictionary<Guid, Current>> LockAsync(NpgsqlTransaction tx, IEnumerable<Guid> orderIds, CancellationToken ct)
     {
-        var r = await tx.Connection!.QuerySingleAsync<LockRow>(new CommandDefinition(LockSql, new { OrderId = orderId }, tx, cancellationToken: ct));
-        return new Current(r.Status, r.Reason, new OrderFacts(r.Created, r.Reserved, r.InventoryFailure, r.PaymentAuthorized, r.PaymentFailure, r.Released,
-            r.ReleaseReason, r.Sold, r.Returned, r.CancelRequested, r.CancelReason, r.Voided, r.Refunded));
+        var ids = orderIds.Distinct().Order().ToArray();
+        var rows = await tx.Connection!.QueryAsync<LockRow>(new CommandDefinition(LockSql, new { OrderIds = ids }, tx, cancellationToken: ct));
+        return rows.ToDictionary(r => r.OrderId, r => new Current(r.Status, r.Reason, new OrderFacts(r.Created, r.Reserved, r.InventoryFailure,
+            r.PaymentAuthorized, r.PaymentFailure, r.Released, r.ReleaseReason, r.Sold, r.Returned, r.CancelRequested, r.CancelReason, r.Voided, r.Refunded)));
     }
 
-    // One round trip: the change, the order's fields if this is its order.created, the timeline entry,
-    // and back the view as it now is (for the cache), so nothing is read again after the write.
+    // One round trip for the whole transaction: every changed order, the fields of those whose
+    // order.created came, the timeline entries, and back the views as they now are (for the cache),
+    // so nothing is read again after the write.
     private const string SaveSql = """
-        UPDATE order_view SET
-            status = @Status, reason = @Reason,
-            seen_created = @Created, seen_reserved = @Reserved, inventory_failure = @InventoryFailure,
-            seen_authorized = @PaymentAuthorized, payment_failure = @PaymentFailure, seen_released = @Released,
-            release_reason = @ReleaseReason, seen_sold = @Sold, seen_returned = @Returned, cancel_requested = @CancelRequested,
-            cancel_reason = @CancelReason, seen_voided = @Voided, seen_refunded = @Refunded,
-            user_id = COALESCE(@UserId, user_id), items = COALESCE(@Items::jsonb, items), amount = COALESCE(@Amount, amount),
-            currency = COALESCE(@Currency, currency), created_at = COALESCE(@CreatedAt, created_at),
+        UPDATE order_view v SET
+            status = u.status, reason = u.reason,
+            seen_created = u.created, seen_reserved = u.reserved, inventory_failure = u.inventory_failure,
+            seen_authorized = u.authorized, payment_failure = u.payment_failure, seen_released = u.released,
+            release_reason = u.release_reason, seen_sold = u.sold, seen_returned = u.returned, cancel_requested = u.cancel_requested,
+            cancel_reason = u.cancel_reason, seen_voided = u.voided, seen_refunded = u.refunded,
+            user_id = COALESCE(u.user_id, v.user_id), items = COALESCE(u.items::jsonb, v.items), amount = COALESCE(u.amount, v.amount),
+            currency = COALESCE(u.currency, v.currency), created_at = COALESCE(u.created_at, v.created_at),
             updated_at = now(),
-            settled_at = CASE WHEN @Settled THEN COALESCE(settled_at, now()) END
-        WHERE order_id = @OrderId
-        RETURNING order_id AS OrderId, status, reason, user_id AS UserId, items::text AS Items, amount, currency,
-                  created_at AS CreatedAt, updated_at AS UpdatedAt, settled_at AS SettledAt;
-        INSERT INTO order_timeline (order_id, event_id, type, occurred_at) VALUES (@OrderId, @EventId, @Type, @OccurredAt)
+            settled_at = CASE WHEN u.settled THEN COALESCE(v.settled_at, now()) END
+        FROM unnest(@OrderIds, @Statuses, @Reasons, @Created, @Reserved, @InventoryFailures, @Authorized, @PaymentFailures, @Released,
+                    @ReleaseReasons, @Sold, @Returned, @CancelRequested, @CancelReasons, @Voided, @Refunded, @Settled,
+                    @UserIds, @Items, @Amounts, @Currencies, @CreatedAts)
+             AS u(order_id, status, reason, created, reserved, inventory_failure, authorized, payment_failure, released,
+                  release_reason, sold, returned, cancel_requested, cancel_reason, voided, refunded, settled,
+                  user_id, items, amount, currency, created_at)
+        WHERE v.order_id = u.order_id
+        RETURNING v.order_id AS OrderId, v.status, v.reason, v.user_id AS UserId, v.items::text AS Items, v.amount, v.currency,
+                  v.created_at AS CreatedAt, v.updated_at AS UpdatedAt, v.settled_at AS SettledAt;
+        INSERT INTO order_timeline (order_id, event_id, type, occurred_at)
+        SELECT * FROM unnest(@EventOrderIds, @EventIds, @EventTypes, @OccurredAts)
         ON CONFLICT DO NOTHING;
-        SELECT type, event_id AS EventId, occurred_at AS OccurredAt FROM order_timeline WHERE order_id = @OrderId ORDER BY occurred_at, event_id;
+        SELECT order_id AS OrderId, type, event_id AS EventId, occurred_at AS OccurredAt FROM order_timeline
+        WHERE order_id = ANY(@OrderIds) ORDER BY order_id, occurred_at, event_id;
         """;
 
-    /// <summary>Saves the derived status and facts (and the order itself, from its order.created), records the event, and returns the view.</summary>
-    public static async Task<OrderView> SaveAsync(NpgsqlTransaction tx, Guid orderId, string status, string? reason, OrderFacts facts, Envelope cause,
-        OrderCreatedV1? created, CancellationToken ct)
+    /// <summary>Saves every change (and each order itself, from its order.created), records the events, and returns the views.</summary>
+    public static async Task<IReadOnlyList<OrderView>> SaveAsync(NpgsqlTransaction tx, IReadOnlyCollection<Change> changes, CancellationToken ct)
     {
+        if (changes.Count == 0) return [];
+        T[] Each<T>(Func<Change, T> field) => changes.Select(field).ToArray();
+        var events = changes.SelectMany(c => c.Events.Select(e => (c.OrderId, Event: e))).ToList();
         await using var results = await tx.Connection!.QueryMultipleAsync(new CommandDefinition(SaveSql, new
         {
-            OrderId = orderId, Status = status, Reason = reason,
-            facts.Created, facts.Reserved, facts.InventoryFailure, facts.PaymentAuthorized, facts.PaymentFailure, facts.Released,
-            facts.ReleaseReason, facts.Sold, facts.Returned, facts.CancelRequested, facts.CancelReason, facts.Voided, facts.Refunded,
-            Settled = OrderStatus.IsTerminal(status),
-            created?.UserId, Items = created is null ? null : JsonSerializer.Serialize(created.Items, EventJson.Options),
-            created?.Amount, created?.Currency, created?.CreatedAt,
-            cause.EventId, Type = cause.VersionedType, cause.OccurredAt,
+            OrderIds = Each(c => c.OrderId), Statuses = Each(c => c.Status), Reasons = Each(c => c.Reason),
+            Created = Each(c => c.Facts.Created), Reserved = Each(c => c.Facts.Reserved), InventoryFailures = Each(c => c.Facts.InventoryFailure),
+            Authorized = Each(c => c.Facts.PaymentAuthorized), PaymentFailures = Each(c => c.Facts.PaymentFailure), Released = Each(c => c.Facts.Released),
+            ReleaseReasons = Each(c => c.Facts.ReleaseReason), Sold = Each(c => c.Facts.Sold), Returned = Each(c => c.Facts.Returned),
+            CancelRequested = Each(c => c.Facts.CancelRequested), CancelReasons = Each(c => c.Facts.CancelReason),
+            Voided = Each(c => c.Facts.Voided), Refunded = Each(c => c.Facts.Refunded), Settled = Each(c => OrderStatus.IsTerminal(c.Status)),
+            UserIds = Each(c => c.Created?.UserId),
+            Items = Each(c => c.Created is { } created ? JsonSerializer.Serialize(created.Items, EventJson.Options) : null),
+            Amounts = Each(c => c.Created?.Amount), Currencies = Each(c => c.Created?.Currency),
+            CreatedAts = Each(c => c.Created?.CreatedAt.UtcDateTime),
+            EventOrderIds = events.Select(e => e.OrderId).ToArray(), EventIds = events.Select(e => e.Event.EventId).ToArray(),
+            EventTypes = events.Select(e => e.Event.VersionedType).ToArray(), OccurredAts = events.Select(e => e.Event.OccurredAt.UtcDateTime).ToArray(),
         }, tx, cancellationToken: ct));
-        return ToView(await results.ReadSingleAsync<ViewRow>(), await results.ReadAsync<TimelineRow>());
+        var views = (await results.ReadAsync<ViewRow>()).ToList();
+        var timelines = (await results.ReadAsync<TimelineRow>()).ToLookup(t => t.OrderId);
+        return views.Select(v => ToView(v, timelines[v.OrderId])).ToList();
     }
 
     private const string GetSql = """
         SELECT order_id AS OrderId, status, reason, user_id AS UserId, items::text AS Items, amount, currency,
                created_at AS CreatedAt, updated_at AS UpdatedAt, settled_at AS SettledAt
         FROM order_view WHERE order_id = @OrderId;
-        SELECT type, event_id AS EventId, occurred_at AS OccurredAt FROM order_timeline WHERE order_id = @OrderId ORDER BY occurred_at, event_id;
+        SELECT order_id AS OrderId, type, event_id AS EventId, occurred_at AS OccurredAt FROM order_timeline WHERE order_id = @OrderId ORDER BY occurred_at, event_id;
         """;
 
     private sealed record ViewRow(Guid OrderId, string Status, string? Reason, string? UserId, string? Items, decimal? Amount, string? Currency,
         DateTime? CreatedAt, DateTime UpdatedAt, DateTime? SettledAt);
 
-    private sealed record TimelineRow(string Type, Guid EventId, DateTime OccurredAt);
+    private sealed record TimelineRow(Guid OrderId, string Type, Guid EventId, DateTime OccurredAt);
 
     public static async Task<OrderView?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid orderId, CancellationToken ct)
     {

@@ -10,6 +10,11 @@ namespace OrderStream.OrderMaterializer.Handlers;
 /// <summary>
 /// Folds every saga event into the order view: record the fact, derive the status, emit
 /// order.updated when it changes, and refresh the Redis entry after the commit.
+/// <para>
+/// One instance serves one consumer transaction (it is scoped), which may apply a whole batch of
+/// events: the first event locks the rows of every order in the transaction in one round trip, the
+/// events fold into them in memory, and the views are written back in one round trip before the commit.
+/// </para>
 /// </summary>
 public sealed class OrderProjection(OrderViewCache cache) :
     IEventHandler<OrderCreatedV1>,
@@ -61,24 +66,58 @@ public sealed class OrderProjection(OrderViewCache cache) :
     public Task HandleAsync(PaymentRefundedV1 evt, EventContext context, CancellationToken ct) =>
         ApplyAsync(evt.OrderId, f => f with { Refunded = true }, context, ct);
 
+    private sealed class Pending(Guid orderId, OrderViewStore.Current current)
+    {
+        public Guid OrderId { get; } = orderId;
+        public string Status { get; set; } = current.Status;
+        public string? Reason { get; set; } = current.Reason;
+        public OrderFacts Facts { get; set; } = current.Facts;
+        public OrderCreatedV1? Created { get; set; }
+        public List<Envelope> Events { get; } = [];
+        /// <summary>Each move to a settled status in this transaction: the status, reason, and whether it settled a PENDING order.</summary>
+        public List<(string Status, string? Reason, bool FromPending)> Settlements { get; } = [];
+    }
+
+    private Dictionary<Guid, Pending>? _orders;
+
     private async Task ApplyAsync(Guid orderId, Func<OrderFacts, OrderFacts> addFact, EventContext context, CancellationToken ct, OrderCreatedV1? created = null)
     {
-        var current = await OrderViewStore.LockAsync(context.Transaction, orderId, ct);
-        var facts = addFact(current.Facts);
-        var (status, reason) = OrderState.Next(current.Status, current.Reason, facts);
-        var view = await OrderViewStore.SaveAsync(context.Transaction, orderId, status, reason, facts, context.Envelope, created, ct);
+        if (_orders is null)
+        {
+            var ids = context.TransactionKeys.Select(Guid.Parse).Append(orderId);
+            _orders = (await OrderViewStore.LockAsync(context.Transaction, ids, ct)).ToDictionary(r => r.Key, r => new Pending(r.Key, r.Value));
+            context.BeforeCommit(token => SaveAsync(context, token));
+        }
 
-        if (status != current.Status)
+        var order = _orders[orderId];
+        var facts = addFact(order.Facts);
+        var (status, reason) = OrderState.Next(order.Status, order.Reason, facts);
+        if (status != order.Status)
+        {
             context.Publish(new OrderUpdatedV1(orderId, status, reason, DateTimeOffset.UtcNow));
+            if (OrderStatus.IsTerminal(status)) order.Settlements.Add((status, reason, order.Status == OrderStatus.Pending));
+        }
+        (order.Status, order.Reason, order.Facts) = (status, reason, facts);
+        order.Created ??= created;
+        order.Events.Add(context.Envelope);
+    }
 
-        context.AfterCommit(_ => cache.SetAsync(view));
-        if (status != current.Status && OrderStatus.IsTerminal(status))
-            context.AfterCommit(_ =>
+    private async Task SaveAsync(EventContext context, CancellationToken ct)
+    {
+        var orders = _orders!.Values.Where(o => o.Events.Count > 0).ToList();
+        var changes = orders.Select(o => new OrderViewStore.Change(o.OrderId, o.Status, o.Reason, o.Facts, o.Created, o.Events)).ToList();
+        var views = await OrderViewStore.SaveAsync(context.Transaction, changes, ct);
+        context.AfterCommit(_ => Task.WhenAll(views.Select(cache.SetAsync)));
+        context.AfterCommit(_ =>
+        {
+            foreach (var (order, view) in orders.Join(views, o => o.OrderId, v => v.OrderId, (o, v) => (o, v)))
+            foreach (var (status, reason, fromPending) in order.Settlements)
             {
                 KeyValuePair<string, object?>[] tags = [new("status", status), new("reason", reason)];
                 Settled.Add(1, tags);
-                if (current.Status == OrderStatus.Pending && view.CreatedAt is { } created) SagaDuration.Record((view.SettledAt!.Value - created).TotalSeconds, tags);
-                return Task.CompletedTask;
-            });
+                if (fromPending && view.CreatedAt is { } createdAt) SagaDuration.Record((view.SettledAt!.Value - createdAt).TotalSeconds, tags);
+            }
+            return Task.CompletedTask;
+        });
     }
 }
