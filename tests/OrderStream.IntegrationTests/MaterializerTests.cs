@@ -201,5 +201,6 @@ public sealed class MaterializerTests(MaterializerFixture materializer) : IClass
 
         // Batches of several events of several orders were applied in one transaction each.
         Assert.True(materializer.Service.CountOutput("applied in one transaction") > 0, materializer.Service.RecentOutput());
+        Assert.Equal(0, materializer.Service.CountOutput("applying them one by one"));
     }
 }

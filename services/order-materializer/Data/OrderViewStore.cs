@@ -50,7 +50,7 @@ public static class OrderViewStore
             release_reason = u.release_reason, seen_sold = u.sold, seen_returned = u.returned, cancel_requested = u.cancel_requested,
             cancel_reason = u.cancel_reason, seen_voided = u.voided, seen_refunded = u.refunded,
             user_id = COALESCE(u.user_id, v.user_id), items = COALESCE(u.items::jsonb, v.items), amount = COALESCE(u.amount, v.amount),
-            currency = COALESCE(u.currency, v.currency), created_at = COALESCE(u.created_at, v.created_at),
+            currency = COALESCE(u.currency, v.currency), created_at = CASE WHEN u.user_id IS NULL THEN v.created_at ELSE u.created_at END,
             updated_at = now(),
             settled_at = CASE WHEN u.settled THEN COALESCE(v.settled_at, now()) END
         FROM unnest(@OrderIds, @Statuses, @Reasons, @Created, @Reserved, @InventoryFailures, @Authorized, @PaymentFailures, @Released,
@@ -86,7 +86,9 @@ public static class OrderViewStore
             UserIds = Each(c => c.Created?.UserId),
             Items = Each(c => c.Created is { } created ? JsonSerializer.Serialize(created.Items, EventJson.Options) : null),
             Amounts = Each(c => c.Created?.Amount), Currencies = Each(c => c.Created?.Currency),
-            CreatedAts = Each(c => c.Created?.CreatedAt.UtcDateTime),
+            // Npgsql cannot write an array of timestamps with nulls in it, so a row without an order.created
+            // carries the epoch, which the SQL ignores (its user_id is null).
+            CreatedAts = Each(c => c.Created?.CreatedAt.UtcDateTime ?? DateTime.UnixEpoch),
             EventOrderIds = events.Select(e => e.OrderId).ToArray(), EventIds = events.Select(e => e.Event.EventId).ToArray(),
             EventTypes = events.Select(e => e.Event.VersionedType).ToArray(), OccurredAts = events.Select(e => e.Event.OccurredAt.UtcDateTime).ToArray(),
         }, tx, cancellationToken: ct));
