@@ -86,9 +86,7 @@ public sealed class GatewayTests(GatewayFixture gateway, ITestOutputHelper outpu
 
     /// <summary>
     /// Group commit: concurrent POSTs share transactions, and every answer is what each request alone would
-    /// get. While the burst arrives, the test holds a lock on <c>orders</c>, so the first write waits and the
-    /// rest of the burst queues behind it; released, the queue is written in a few transactions. Rows
-    /// inserted by one transaction share their <c>xmin</c>, which counts the transactions.
+    /// get. Rows inserted by one transaction share their <c>xmin</c>, which counts the transactions.
     /// </summary>
     [Fact]
     public async Task A_burst_of_concurrent_orders_shares_transactions_and_each_request_gets_its_own_answer()
@@ -101,27 +99,7 @@ public sealed class GatewayTests(GatewayFixture gateway, ITestOutputHelper outpu
             .Concat(Enumerable.Range(0, 5).SelectMany(k => new[] { 1, 2, 1, 2 }.Select(qty => (User: keyed, Key: (string?)$"clash-{k}", Qty: qty))))
             .OrderBy(_ => Random.Shared.Next()).ToList();
 
-        await using var blocker = new NpgsqlConnection(gateway.ConnectionString);
-        await blocker.OpenAsync();
-        var hold = await blocker.BeginTransactionAsync();
-        await blocker.ExecuteAsync("LOCK TABLE orders IN SHARE MODE", transaction: hold); // blocks inserts, not reads
-
-        var sent = 0;
-        var burst = Task.WhenAll(requests.Select(async r =>
-        {
-            var body = JsonSerializer.SerializeToUtf8Bytes(new { userId = r.User, currency = "EUR", items = new[] { new { sku = "B-1", qty = r.Qty, price = 1.50m } } });
-            var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new SentContent(body, () => Interlocked.Increment(ref sent)) };
-            if (r.Key is not null) request.Headers.Add("Idempotency-Key", r.Key);
-            using var response = await gateway.Http.SendAsync(request);
-            var json = await response.Content.ReadFromJsonAsync<JsonElement>();
-            var orderId = response.StatusCode == HttpStatusCode.Accepted ? json.GetProperty("orderId").GetGuid() : Guid.Empty;
-            return (r.User, r.Key, r.Qty, response.StatusCode, OrderId: orderId, Detail: json.TryGetProperty("detail", out var d) ? d.GetString() : null);
-        }));
-        await Eventually.True(() => Task.FromResult(Volatile.Read(ref sent) == requests.Count), TimeSpan.FromSeconds(60), "every request of the burst sent");
-        await Eventually.True(async () => await gateway.QueryOneAsync<long>("SELECT count(*) FROM pg_locks WHERE relation = 'orders'::regclass AND NOT granted") > 0,
-            TimeSpan.FromSeconds(60), "an insert waiting for the lock");
-        await hold.RollbackAsync();
-        var results = await burst;
+        var results = await BurstAsync(requests);
 
         var fresh = results.Where(r => r.Key is null).ToList();
         Assert.All(fresh, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
@@ -147,11 +125,12 @@ public sealed class GatewayTests(GatewayFixture gateway, ITestOutputHelper outpu
         Assert.Equal(170, created.Distinct().Count());
 
         // One row per order answered 202 (so one per key), and one order.created row for each.
-        var rows = (await blocker.QueryAsync<(Guid OrderId, string? Key, string Xmin)>(
+        await using var db = new NpgsqlConnection(gateway.ConnectionString);
+        var rows = (await db.QueryAsync<(Guid OrderId, string? Key, string Xmin)>(
             "SELECT order_id, idempotency_key, xmin::text FROM orders WHERE user_id LIKE @run || '%'", new { run })).ToList();
         Assert.Equal(created.Order(), rows.Select(r => r.OrderId).Order());
         Assert.Equal(10, rows.Count(r => r.Key is not null));
-        var events = (await blocker.QueryAsync<(string Key, long Count)>(
+        var events = (await db.QueryAsync<(string Key, long Count)>(
             "SELECT msg_key, count(*) FROM outbox WHERE topic = @topic AND msg_key = ANY(@keys) GROUP BY msg_key",
             new { topic = Topics.OrderCreated, keys = created.Select(id => id.ToString()).ToArray() })).ToList();
         Assert.Equal(created.Select(id => id.ToString()).Order(), events.Select(e => e.Key).Order());
@@ -161,6 +140,72 @@ public sealed class GatewayTests(GatewayFixture gateway, ITestOutputHelper outpu
         var transactions = rows.Select(r => r.Xmin).Distinct().Count();
         output.WriteLine($"{results.Length} concurrent POSTs: {created.Count} orders created in {transactions} transactions");
         Assert.True(transactions <= created.Count / 4, $"{created.Count} orders took {transactions} transactions");
+    }
+
+    [Fact]
+    public async Task An_order_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_accepted()
+    {
+        var run = $"refuse-{Guid.NewGuid():N}"[..15];
+        await using var db = new NpgsqlConnection(gateway.ConnectionString);
+        // Stands in for a request the database rejects (not transient): a trigger refusing one user's rows.
+        await db.ExecuteAsync($"""
+            CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.user_id LIKE '{run}-poison%' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'check_violation'; END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_poison BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION refuse_poison();
+            """);
+        try
+        {
+            var retriedAlone = gateway.Service.CountOutput("writing them one by one");
+            // 10 refused requests among 40 good ones, interleaved, so refused and good ones share batches.
+            var requests = Enumerable.Range(0, 50).Select(i => (User: i % 5 == 2 ? $"{run}-poison-{i}" : $"{run}-{i}", Key: (string?)null, Qty: 1)).ToList();
+            var results = await BurstAsync(requests);
+
+            Assert.All(results.Where(r => r.User.Contains("-poison")), r => Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode));
+            var accepted = results.Where(r => !r.User.Contains("-poison")).ToList();
+            Assert.All(accepted, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+            Assert.Equal(40, accepted.Select(r => r.OrderId).Distinct().Count());
+            Assert.Equal(40, await db.QuerySingleAsync<long>("SELECT count(*) FROM orders WHERE user_id LIKE @run || '%'", new { run }));
+            Assert.Equal(40, await db.QuerySingleAsync<long>("SELECT count(*) FROM outbox WHERE topic = @topic AND msg_key = ANY(@keys)",
+                new { topic = Topics.OrderCreated, keys = accepted.Select(r => r.OrderId.ToString()).ToArray() }));
+            Assert.True(gateway.Service.CountOutput("writing them one by one") > retriedAlone, "a failed batch was retried one request at a time");
+        }
+        finally
+        {
+            await db.ExecuteAsync("DROP TRIGGER refuse_poison ON orders; DROP FUNCTION refuse_poison()");
+        }
+    }
+
+    /// <summary>
+    /// Sends every request at once while the test holds a lock on <c>orders</c>: the gateway's first write
+    /// waits for it, so the rest of the burst queues up behind it. The lock is let go once every request
+    /// was sent and a write is waiting.
+    /// </summary>
+    private async Task<(string User, string? Key, int Qty, HttpStatusCode StatusCode, Guid OrderId, string? Detail)[]> BurstAsync(List<(string User, string? Key, int Qty)> requests)
+    {
+        await using var blocker = new NpgsqlConnection(gateway.ConnectionString);
+        await blocker.OpenAsync();
+        var hold = await blocker.BeginTransactionAsync();
+        await blocker.ExecuteAsync("LOCK TABLE orders IN SHARE MODE", transaction: hold); // blocks inserts, not reads
+
+        var sent = 0;
+        var burst = Task.WhenAll(requests.Select(async r =>
+        {
+            var body = JsonSerializer.SerializeToUtf8Bytes(new { userId = r.User, currency = "EUR", items = new[] { new { sku = "B-1", qty = r.Qty, price = 1.50m } } });
+            var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new SentContent(body, () => Interlocked.Increment(ref sent)) };
+            if (r.Key is not null) request.Headers.Add("Idempotency-Key", r.Key);
+            using var response = await gateway.Http.SendAsync(request);
+            var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+            var orderId = response.StatusCode == HttpStatusCode.Accepted ? json.GetProperty("orderId").GetGuid() : Guid.Empty;
+            return (r.User, r.Key, r.Qty, response.StatusCode, orderId, json.TryGetProperty("detail", out var d) ? d.GetString() : null);
+        }));
+        await Eventually.True(() => Task.FromResult(Volatile.Read(ref sent) == requests.Count), TimeSpan.FromSeconds(60), "every request of the burst sent");
+        await Eventually.True(async () => await gateway.QueryOneAsync<long>("SELECT count(*) FROM pg_locks WHERE relation = 'orders'::regclass AND NOT granted") > 0,
+            TimeSpan.FromSeconds(60), "an insert waiting for the lock");
+        await hold.RollbackAsync();
+        return await burst;
     }
 
     /// <summary>A JSON body that reports when HttpClient has written it to the connection.</summary>
