@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OrderStream.ApiGateway.Data;
 using OrderStream.ApiGateway.DeadLetters;
 using OrderStream.ApiGateway.Http;
 using OrderStream.Hosting;
@@ -9,6 +10,7 @@ var builder = ServiceDefaults.CreateBuilder(args, "api-gateway");
 builder.Services.AddHealthChecks().AddKafkaReadiness(HealthStatus.Degraded);
 builder.Services.AddOrderViewCache(builder.Configuration);
 builder.Services.AddOutbox();
+builder.Services.AddOrderWriter();
 builder.Services.AddOrderRateLimiting();
 builder.Services.AddSingleton<ReadOnlyMode>();
 builder.Services.AddSingleton<DeadLetterKafka>();

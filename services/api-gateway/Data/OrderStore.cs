@@ -9,50 +9,90 @@ namespace OrderStream.ApiGateway.Data;
 
 public enum AcceptOutcome { Created, Replayed, KeyReusedWithDifferentBody }
 
-/// <summary>Accepted orders. An order and its order.created event are written in one transaction.</summary>
+/// <summary>An order to write, with everything that depends only on its request already worked out.</summary>
+public sealed record NewOrder(Guid OrderId, ValidOrder Order, string? IdempotencyKey, byte[] RequestHash, string ItemsJson, DateTimeOffset CreatedAt, OutboxRow Created)
+{
+    /// <summary>
+    /// Call it on the request's path: the order.created row captures the current span, so the event
+    /// continues the trace of the request that placed the order, whichever batch writes it.
+    /// </summary>
+    public static NewOrder Prepare(ValidOrder order, string? idempotencyKey)
+    {
+        var orderId = Guid.CreateVersion7();
+        var createdAt = DateTimeOffset.UtcNow;
+        var rows = new List<OutboxRow>(1);
+        Outbox.Prepare(rows, [OutgoingEvent.For(new OrderCreatedV1(orderId, order.UserId, order.Items, order.Amount, order.Currency, createdAt))], causationId: null);
+        return new(orderId, order, idempotencyKey, order.Hash(), JsonSerializer.Serialize(order.Items, EventJson.Options), createdAt, rows[0]);
+    }
+}
+
+/// <summary>Accepted orders. An order and its order.created event are written in one transaction (see <see cref="OrderWriter"/>).</summary>
 public static class OrderStore
 {
+    // Sorted by key, so two gateways writing overlapping keys take the index's locks in the same order (no
+    // deadlock); n breaks ties, so of two requests with one key in a batch the earlier is inserted and
+    // ON CONFLICT DO NOTHING skips the later, like a second request arriving after the first committed.
     private const string InsertSql = """
         INSERT INTO orders (order_id, user_id, idempotency_key, request_hash, items, amount, currency, created_at)
-        VALUES (@OrderId, @UserId, @IdempotencyKey, @RequestHash, @Items::jsonb, @Amount, @Currency, @CreatedAt)
+        SELECT order_id, user_id, idempotency_key, request_hash, items::jsonb, amount, currency, created_at
+        FROM unnest(@OrderIds, @UserIds, @IdempotencyKeys, @RequestHashes, @Items, @Amounts, @Currencies, @CreatedAts) WITH ORDINALITY
+             AS r(order_id, user_id, idempotency_key, request_hash, items, amount, currency, created_at, n)
+        ORDER BY user_id, idempotency_key, n
         ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        RETURNING order_id
         """;
 
-    // Runs after a conflict: the other request has committed by then (the insert waited for it).
+    // Runs for the orders that were skipped: each conflicting row is this transaction's own (an earlier
+    // request of the batch) or committed (the insert waited for its transaction).
     private const string ExistingSql = """
-        SELECT order_id, request_hash FROM orders WHERE user_id = @UserId AND idempotency_key = @IdempotencyKey
+        SELECT user_id, idempotency_key, order_id, request_hash FROM orders
+        WHERE (user_id, idempotency_key) IN (SELECT * FROM unnest(@UserIds, @IdempotencyKeys))
         """;
 
     /// <summary>An accepted order as a PENDING view (before the materializer has one).</summary>
     public static OrderView PendingView(Guid orderId, string userId, IReadOnlyList<OrderLine> items, decimal amount, string currency, DateTimeOffset createdAt) =>
         new(orderId, OrderStatus.Pending, null, userId, items, amount, currency, createdAt, createdAt, null, []);
 
-    public static async Task<(AcceptOutcome Outcome, Guid OrderId)> AcceptAsync(
-        NpgsqlDataSource db, OutboxSignal signal, ValidOrder order, string? idempotencyKey, CancellationToken ct)
+    /// <summary>
+    /// Writes <paramref name="orders"/> in <paramref name="tx"/>, each new one with its order.created outbox
+    /// row; a key already used answers with its order. Three statements whatever the number of orders.
+    /// Outcomes follow the list's order; call <see cref="OutboxSignal.Notify"/> after commit.
+    /// </summary>
+    public static async Task<List<(AcceptOutcome Outcome, Guid OrderId)>> AcceptAsync(NpgsqlTransaction tx, IReadOnlyList<NewOrder> orders, CancellationToken ct)
     {
-        var orderId = Guid.CreateVersion7();
-        var createdAt = DateTimeOffset.UtcNow;
-        var hash = order.Hash();
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var inserted = await conn.ExecuteAsync(new CommandDefinition(InsertSql, new
+        var conn = tx.Connection!;
+        var inserted = (await conn.QueryAsync<Guid>(new CommandDefinition(InsertSql, new
         {
-            OrderId = orderId, order.UserId, IdempotencyKey = idempotencyKey, RequestHash = hash,
-            Items = JsonSerializer.Serialize(order.Items, EventJson.Options), order.Amount, order.Currency, CreatedAt = createdAt,
-        }, tx, cancellationToken: ct));
+            OrderIds = orders.Select(o => o.OrderId).ToArray(),
+            UserIds = orders.Select(o => o.Order.UserId).ToArray(),
+            IdempotencyKeys = orders.Select(o => o.IdempotencyKey).ToArray(),
+            RequestHashes = orders.Select(o => o.RequestHash).ToArray(),
+            Items = orders.Select(o => o.ItemsJson).ToArray(),
+            Amounts = orders.Select(o => o.Order.Amount).ToArray(),
+            Currencies = orders.Select(o => o.Order.Currency).ToArray(),
+            CreatedAts = orders.Select(o => o.CreatedAt).ToArray(),
+        }, tx, cancellationToken: ct))).ToHashSet();
 
-        if (inserted == 0)
+        // Only a key can conflict (order ids are fresh v7 uuids), so every skipped order has one.
+        var skipped = orders.Where(o => !inserted.Contains(o.OrderId)).ToList();
+        var existing = new Dictionary<(string, string), (Guid OrderId, byte[] RequestHash)>();
+        if (skipped.Count > 0)
         {
-            var (existingId, existingHash) = await conn.QuerySingleAsync<(Guid, byte[])>(
-                new CommandDefinition(ExistingSql, new { order.UserId, IdempotencyKey = idempotencyKey }, tx, cancellationToken: ct));
-            return (hash.AsSpan().SequenceEqual(existingHash) ? AcceptOutcome.Replayed : AcceptOutcome.KeyReusedWithDifferentBody, existingId);
+            var rows = await conn.QueryAsync<(string UserId, string IdempotencyKey, Guid OrderId, byte[] RequestHash)>(new CommandDefinition(ExistingSql, new
+            {
+                UserIds = skipped.Select(o => o.Order.UserId).ToArray(),
+                IdempotencyKeys = skipped.Select(o => o.IdempotencyKey!).ToArray(),
+            }, tx, cancellationToken: ct));
+            foreach (var row in rows) existing[(row.UserId, row.IdempotencyKey)] = (row.OrderId, row.RequestHash);
         }
 
-        var created = new OrderCreatedV1(orderId, order.UserId, order.Items, order.Amount, order.Currency, createdAt);
-        await Outbox.WriteAsync(tx, [OutgoingEvent.For(created)], causationId: null, ct);
-        await tx.CommitAsync(ct);
-        signal.Notify();
-        return (AcceptOutcome.Created, orderId);
+        await Outbox.InsertAsync(tx, orders.Where(o => inserted.Contains(o.OrderId)).Select(o => o.Created).ToList(), ct);
+        return orders.Select(o =>
+        {
+            if (inserted.Contains(o.OrderId)) return (AcceptOutcome.Created, o.OrderId);
+            var (orderId, hash) = existing[(o.Order.UserId, o.IdempotencyKey!)];
+            return (o.RequestHash.AsSpan().SequenceEqual(hash) ? AcceptOutcome.Replayed : AcceptOutcome.KeyReusedWithDifferentBody, orderId);
+        }).ToList();
     }
 
     private const string GetSql = """

@@ -31,7 +31,7 @@ public static class OrderEndpoints
             materializer.ForwardAsync("/orders" + request.QueryString, ct));
     }
 
-    private static async Task<IResult> PlaceAsync(HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, OrderViewCache cache, ILoggerFactory logs, CancellationToken ct)
+    private static async Task<IResult> PlaceAsync(HttpRequest request, OrderWriter writer, OrderViewCache cache, ILoggerFactory logs, CancellationToken ct)
     {
         if (!request.HasJsonContentType())
             return Results.Problem(statusCode: 415, title: "Content-Type must be application/json");
@@ -55,7 +55,7 @@ public static class OrderEndpoints
             var (order, errors) = OrderRequest.Validate(json.RootElement);
             if (order is null) return Results.ValidationProblem(errors, title: "The order is invalid");
 
-            var (outcome, orderId) = await OrderStore.AcceptAsync(db, signal, order, key.Length > 0 ? key : null, ct);
+            var (outcome, orderId) = await writer.AcceptAsync(order, key.Length > 0 ? key : null, ct);
             System.Diagnostics.Activity.Current?.SetTag("order.id", orderId.ToString());
             if (outcome == AcceptOutcome.Created)
             {
