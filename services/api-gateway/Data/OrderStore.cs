@@ -42,11 +42,13 @@ public static class OrderStore
         RETURNING order_id
         """;
 
-    // Runs for the orders that were skipped: each conflicting row is this transaction's own (an earlier
+    // The "= ANY" conditions keep the prepared (generic) plan on the unique index instead of a hash join
+    // over the whole table. Runs for the orders that were skipped: each conflicting row is this transaction's own (an earlier
     // request of the batch) or committed (the insert waited for its transaction).
     private const string ExistingSql = """
         SELECT user_id, idempotency_key, order_id, request_hash FROM orders
-        WHERE (user_id, idempotency_key) IN (SELECT * FROM unnest(@UserIds, @IdempotencyKeys))
+        WHERE user_id = ANY(@UserIds) AND idempotency_key = ANY(@IdempotencyKeys)
+          AND (user_id, idempotency_key) IN (SELECT * FROM unnest(@UserIds, @IdempotencyKeys))
         """;
 
     /// <summary>An accepted order as a PENDING view (before the materializer has one).</summary>
