@@ -92,15 +92,20 @@ public static class ProcFs
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ: 100 on every Linux this runs on
 
-    /// <summary>CPU seconds (user + system) a process has used so far, threads included; 0 once it is gone.</summary>
+    /// <summary>
+    /// CPU seconds (user + system) a process has used so far, threads included, plus that of its children
+    /// that have exited (so a PostgreSQL backend that ends between two readings still counts, through the
+    /// postmaster); 0 once it is gone.
+    /// </summary>
     public static double CpuSeconds(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+            // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15,
+            // cutime 16, cstime 17 (waited-for children).
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11]) + long.Parse(fields[12])) / TicksPerSecond;
+            return (long.Parse(fields[11]) + long.Parse(fields[12]) + long.Parse(fields[13]) + long.Parse(fields[14])) / TicksPerSecond;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
         {
@@ -173,8 +178,8 @@ public sealed class CpuSampler(Func<IReadOnlyDictionary<string, int[]>> processe
         return new CpuUsage(cores, busy);
     }
 
-    // Backends come and go, so the group's members are re-read each time (a backend that exited in
-    // between takes its CPU time with it: the figure is a lower bound for PostgreSQL).
+    // Backends come and go, so the group's members are re-read each time; one that exited in between
+    // is counted in its parent's children time (CpuSeconds).
     private Dictionary<string, double> Snapshot() =>
         processes().ToDictionary(p => p.Key, p => p.Value.Sum(ProcFs.CpuSeconds));
 }
