@@ -26,6 +26,10 @@ app.MapOrderEndpoints();
 app.MapInventoryEndpoints();
 app.MapGatewayAdmin();
 app.MapDeadLetterEndpoints();
+// Connect to Redis now, not in the first request: its client connects synchronously, and created inside
+// a burst of requests (a restart under load) it held them all on the container's lock while it needed
+// a pool thread itself, and the gateway stopped answering. Redis being down only delays this by its timeout.
+app.Services.GetRequiredService<OrderViewCache>();
 app.Run();
 
 public partial class Program;
