@@ -40,7 +40,10 @@ public sealed class RelayCrashTests(RelayCrashStack stack, ITestOutputHelper out
             var rowsBefore = await OutboxRowsAsync();
             var onTopicBefore = Watermark(probe);
             stack.Kafka.SetBrokerDown();
-            await using (var load = new OrderLoad([stack.Gateway.BaseAddress], count: 150, perSecond: 150, skus, $"relay{attempts}", seed: attempts))
+            // A backlog big enough that the relay's batches take a while to publish: the window lasts from the
+            // first acknowledged message to the commit that marks the batch sent, and on a quiet machine a
+            // small batch closed it before the probe (a database and a broker round trip) could see it.
+            await using (var load = new OrderLoad([stack.Gateway.BaseAddress], count: 600, perSecond: 300, skus, $"relay{attempts}", seed: attempts))
             {
                 await load.Completion;
                 accepted.AddRange(load.Accepted);
