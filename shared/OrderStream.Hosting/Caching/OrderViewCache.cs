@@ -92,7 +92,12 @@ public sealed record CachedView(byte[] Json, bool IsSettled);
 
 public static class CachingServiceCollectionExtensions
 {
-    /// <summary>Redis (from <c>Redis__Configuration</c>) and the order view cache. Start-up never waits for Redis.</summary>
+    /// <summary>
+    /// Redis (from <c>Redis__Configuration</c>) and the order view cache. The connection is made when first
+    /// resolved and never fails (it reconnects in the background); a service that serves requests resolves
+    /// it before taking them (the gateway's Program.cs), since connecting inside a burst of requests starved
+    /// the thread pool. That start-up waits at most the connect timeout when Redis is down.
+    /// </summary>
     public static IServiceCollection AddOrderViewCache(this IServiceCollection services, IConfiguration configuration)
     {
         var options = ConfigurationOptions.Parse(configuration["Redis:Configuration"] ?? "127.0.0.1:6379");
