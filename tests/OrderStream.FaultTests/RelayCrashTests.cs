@@ -40,14 +40,19 @@ public sealed class RelayCrashTests(RelayCrashStack stack, ITestOutputHelper out
             var rowsBefore = await OutboxRowsAsync();
             var onTopicBefore = Watermark(probe);
             stack.Kafka.SetBrokerDown();
-            // A backlog big enough that the relay's batches take a while to publish: the window lasts from the
-            // first acknowledged message to the commit that marks the batch sent, and on a quiet machine a
-            // small batch closed it before the probe (a database and a broker round trip) could see it.
-            await using (var load = new OrderLoad([stack.Gateway.BaseAddress], count: 600, perSecond: 300, skus, $"relay{attempts}", seed: attempts))
+            await using (var load = new OrderLoad([stack.Gateway.BaseAddress], count: 150, perSecond: 150, skus, $"relay{attempts}", seed: attempts))
             {
                 await load.Completion;
                 accepted.AddRange(load.Accepted);
             }
+            // A SHARE lock on the outbox lets the relay read and publish its backlog but not mark it sent, so
+            // the window this fault needs stays open until the kill, however slow the probe is on a busy
+            // machine (12 watermark round trips and a query; CI twice hit the window too late without it).
+            // The relay knows nothing of it.
+            await using var blocker = stack.Db("gateway");
+            await blocker.OpenAsync();
+            await using var holding = await blocker.BeginTransactionAsync();
+            await blocker.ExecuteAsync("LOCK TABLE outbox IN SHARE MODE", transaction: holding);
             stack.Kafka.SetBrokerUp();
 
             // The window: Kafka holds messages that the outbox has not marked sent yet.
@@ -68,6 +73,7 @@ public sealed class RelayCrashTests(RelayCrashStack stack, ITestOutputHelper out
                 if (sent == (await OutboxRowsAsync()).Total) break; // drained before the probe saw the window
             }
             if (!killedInWindow) await stack.Gateway.KillAsync();
+            await holding.RollbackAsync();
             await stack.RestartAsync(stack.Gateway);
             await Eventually.True(async () => (await stack.OutboxDepthsAsync("gateway"))["gateway"] == 0, TimeSpan.FromMinutes(2), "the gateway outbox to drain");
             duplicates = Watermark(probe) - (await OutboxRowsAsync()).Total;
