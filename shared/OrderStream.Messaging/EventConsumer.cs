@@ -324,7 +324,7 @@ public sealed partial class EventConsumer : BackgroundService
         await work.RunBeforeCommitAsync(ct);
         await Outbox.InsertAsync(tx, outgoing, ct);
         await tx.CommitAsync(ct);
-        LogBatchApplied(messages.Count, applied.Count, work.Keys.Distinct().Count());
+        if (_logger.IsEnabled(LogLevel.Debug)) LogBatchApplied(messages.Count, applied.Count, work.Keys.Distinct().Count());
         await AfterCommitAsync(outgoing.Count, work.AfterCommit, ct);
     }
 

@@ -20,10 +20,6 @@ public sealed class EventContext
     private readonly List<OutgoingEvent> _outgoing = [];
     private readonly TransactionWork _work;
 
-    public EventContext(Envelope envelope, NpgsqlTransaction transaction) : this(envelope, transaction, new TransactionWork([]))
-    {
-    }
-
     internal EventContext(Envelope envelope, NpgsqlTransaction transaction, TransactionWork work) =>
         (Envelope, Transaction, _work) = (envelope, transaction, work);
 
