@@ -10,6 +10,8 @@ var builder = ServiceDefaults.CreateBuilder(args, "inventory");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOptions<SagaOptions>().BindConfiguration(SagaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
+// One book per consumer transaction: the handlers of a batch decide in memory and it is written back once.
+builder.Services.AddScoped<TransactionBook>();
 builder.Services.AddEventConsumer()
     .Subscribe<OrderCreatedV1, ReserveStock>()
     .Subscribe<PaymentAuthorizedV1, CommitSale>()

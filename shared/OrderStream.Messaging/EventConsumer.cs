@@ -277,7 +277,7 @@ public sealed partial class EventConsumer : BackgroundService
             return;
         }
 
-        var work = new TransactionWork([message.Key]);
+        var work = new TransactionWork([message.Event]);
         var context = new EventContext(message.Envelope, tx, work);
         _control.BeforeHandle(message.Message.Topic); // operator-injected failures
         await message.Subscription.Handle(scope.ServiceProvider, message.Event, context, ct);
@@ -310,7 +310,7 @@ public sealed partial class EventConsumer : BackgroundService
             else CountDuplicate(message);
         }
 
-        var work = new TransactionWork(applied.Select(m => m.Key).ToList());
+        var work = new TransactionWork(applied.Select(m => m.Event).ToList());
         var outgoing = new List<OutboxRow>();
         foreach (var message in applied)
         {
@@ -324,7 +324,7 @@ public sealed partial class EventConsumer : BackgroundService
         await work.RunBeforeCommitAsync(ct);
         await Outbox.InsertAsync(tx, outgoing, ct);
         await tx.CommitAsync(ct);
-        if (_logger.IsEnabled(LogLevel.Debug)) LogBatchApplied(messages.Count, applied.Count, work.Keys.Distinct().Count());
+        if (_logger.IsEnabled(LogLevel.Debug)) LogBatchApplied(messages.Count, applied.Count, work.Events.Select(e => e.OrderId).Distinct().Count());
         await AfterCommitAsync(outgoing.Count, work.AfterCommit, ct);
     }
 

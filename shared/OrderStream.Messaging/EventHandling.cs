@@ -28,10 +28,10 @@ public sealed class EventContext
     public NpgsqlConnection Connection => Transaction.Connection!;
 
     /// <summary>
-    /// The keys (order ids) of every event this transaction applies, this one's included, in order: a
-    /// handler can read the rows of the whole batch in one round trip instead of one per event.
+    /// Every event this transaction applies, this one included, in order: a handler can load (and lock)
+    /// what the whole batch needs in one round trip instead of one per event.
     /// </summary>
-    public IReadOnlyList<string> TransactionKeys => _work.Keys;
+    public IReadOnlyList<IOrderEvent> TransactionEvents => _work.Events;
 
     internal IReadOnlyCollection<OutgoingEvent> Outgoing => _outgoing;
 
@@ -53,9 +53,9 @@ public sealed class EventContext
 }
 
 /// <summary>What the handlers of one consumer transaction left to do before and after its commit.</summary>
-internal sealed class TransactionWork(IReadOnlyList<string> keys)
+internal sealed class TransactionWork(IReadOnlyList<IOrderEvent> events)
 {
-    public IReadOnlyList<string> Keys { get; } = keys;
+    public IReadOnlyList<IOrderEvent> Events { get; } = events;
     public List<Func<CancellationToken, Task>> BeforeCommit { get; } = [];
     public List<Func<CancellationToken, Task>> AfterCommit { get; } = [];
 

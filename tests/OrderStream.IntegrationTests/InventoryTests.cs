@@ -8,6 +8,9 @@ namespace OrderStream.IntegrationTests;
 public sealed class InventoryFixture : ServiceFixture
 {
     protected override string Name => "inventory";
+
+    // The consumer reports each batch transaction at Debug: the backlog test shows batches really formed.
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Logging__LogLevel__OrderStream.Messaging.EventConsumer", "Debug")];
 }
 
 public sealed class InventoryTests(InventoryFixture inventory) : IClassFixture<InventoryFixture>
@@ -97,5 +100,116 @@ public sealed class InventoryTests(InventoryFixture inventory) : IClassFixture<I
             .FirstOrDefault(m => m.Message.Headers.TryGetLastBytes(OrderStream.Messaging.DeadLetterHeaders.OriginalOffset, out var o)
                                  && System.Text.Encoding.UTF8.GetString(o) == poison.Offset.Value.ToString())), TimeSpan.FromSeconds(10), "the dead letter");
         Assert.Equal(poison.Message.Value, letter.Message.Value);
+    }
+
+    [Fact]
+    public async Task A_backlog_decided_in_batches_reserves_sells_releases_and_returns_exactly_what_one_at_a_time_would()
+    {
+        await SeedAsync("I-H", 30);   // hot: 40 orders of 1 want it
+        await SeedAsync("I-M1", 100); // multi-line orders
+        await SeedAsync("I-M2", 100);
+        await SeedAsync("I-X", 10);   // cancelled in the same backlog as their order.created
+        var hot = Enumerable.Range(0, 40).Select(_ => Order(("I-H", 1))).ToList();
+        var multi = Enumerable.Range(0, 10).Select(_ => Order(("I-M1", 1), ("I-M2", 2), ("I-M1", 1))).ToList();
+        var cancelledEarly = Enumerable.Range(0, 5).Select(_ => Order(("I-X", 1))).ToList();
+        var unknown = Order(("I-M1", 1), ("I-NOPE", 1));
+        var all = hot.Concat(multi).Concat(cancelledEarly).Append(unknown).Select(o => o.OrderId).ToHashSet();
+        // Each topic is read once per check, not once per order.
+        ILookup<Guid, T> Read<T>(string topic) where T : IEvent =>
+            inventory.EventsByOrder(topic, all).SelectMany(g => g.Select(e => (g.Key, Event: e.Payload.Deserialize<T>(EventJson.Options)!))).ToLookup(e => e.Key, e => e.Event);
+
+        // Stopped, so each backlog is waiting when the consumer starts and many events share a transaction.
+        var copies = new List<Func<Task>>();
+        async Task Produce<TEvent>(TEvent evt) where TEvent : IEvent
+        {
+            var eventId = Guid.CreateVersion7();
+            await inventory.Kafka.ProduceEventAsync(evt, eventId);
+            if (copies.Count < 25) copies.Add(() => inventory.Kafka.ProduceEventAsync(evt, eventId));
+        }
+        async Task ApplyBacklogAsync(Func<Task> produce, params string[] topics)
+        {
+            await inventory.Service.StopAsync();
+            copies.Clear();
+            await produce();
+            foreach (var copy in copies) await copy(); // redeliveries change nothing
+            await inventory.Service.StartAsync();
+            await inventory.WaitCaughtUpAsync("inventory", topics);
+        }
+
+        await ApplyBacklogAsync(async () =>
+        {
+            foreach (var order in hot.Concat(multi).Append(unknown)) await Produce(order);
+            foreach (var order in cancelledEarly)
+            {
+                await Produce(order);
+                await Produce(new OrderCancelRequestedV1(order.OrderId, "changed my mind", DateTimeOffset.UtcNow));
+            }
+        }, Topics.OrderCreated, Topics.OrderCancelRequested);
+
+        var (reserved, failed, released) = (Read<InventoryReservedV1>(Topics.InventoryReserved), Read<InventoryFailedV1>(Topics.InventoryFailed), Read<InventoryReleasedV1>(Topics.InventoryReleased));
+        var reservedHot = hot.Where(o => reserved[o.OrderId].Count() == 1).ToList();
+        var failedHot = hot.Where(o => failed[o.OrderId] is var f && f.Count() == 1 && f.Single().Reason == FailureReasons.OutOfStock).ToList();
+        Assert.Equal((30, 10), (reservedHot.Count, failedHot.Count));
+        Assert.Empty(reservedHot.Intersect(failedHot));
+        foreach (var order in multi)
+            Assert.Equal(order.Items, reserved[order.OrderId].Single().Items);
+        Assert.Equal((FailureReasons.UnknownSku, "I-NOPE"), failed[unknown.OrderId].Single() is var u ? (u.Reason, u.Sku) : default);
+        foreach (var order in cancelledEarly)
+        {
+            // Either the cancel came first (closed, nothing reserved) or second (reserved, then released): one release either way.
+            var release = released[order.OrderId].Single();
+            Assert.Equal(FailureReasons.Cancelled, release.Reason);
+            Assert.Equal(reserved[order.OrderId].Count(), release.Items.Count);
+        }
+        Assert.Equal(new Stock("I-H", 0, 30, 0, 30), await StockAsync("I-H"));
+        Assert.Equal(new Stock("I-M1", 80, 20, 0, 100), await StockAsync("I-M1"));
+        Assert.Equal(new Stock("I-M2", 80, 20, 0, 100), await StockAsync("I-M2"));
+        Assert.Equal(new Stock("I-X", 10, 0, 0, 10), await StockAsync("I-X"));
+        // The service's output is per process, so it is counted before each restart.
+        var batches = inventory.Service.CountOutput("applied in one transaction");
+        var oneByOne = inventory.Service.CountOutput("applying them one by one");
+
+        // Second backlog: payment results and cancels for the reserved orders, each order one outcome.
+        var (sell, decline, cancel) = (reservedHot[..10].Concat(multi).ToList(), reservedHot[10..20], reservedHot[20..25]);
+        await ApplyBacklogAsync(async () =>
+        {
+            foreach (var order in sell) await Produce(new PaymentAuthorizedV1(order.OrderId, Guid.CreateVersion7(), order.Amount, "EUR"));
+            foreach (var order in decline) await Produce(new PaymentFailedV1(order.OrderId, Guid.CreateVersion7(), FailureReasons.PaymentDeclined));
+            foreach (var order in cancel) await Produce(new OrderCancelRequestedV1(order.OrderId, null, DateTimeOffset.UtcNow));
+        }, Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.OrderCancelRequested);
+
+        var (sold, releasedNow) = (Read<InventorySoldV1>(Topics.InventorySold), Read<InventoryReleasedV1>(Topics.InventoryReleased));
+        foreach (var order in sell)
+            Assert.Equal(multi.Contains(order) ? [new SkuQuantity("I-M1", 2), new SkuQuantity("I-M2", 2)] : [new SkuQuantity("I-H", 1)], sold[order.OrderId].Single().Items);
+        foreach (var (orders, reason) in new[] { (decline, FailureReasons.PaymentDeclined), (cancel, FailureReasons.Cancelled) })
+        foreach (var order in orders)
+        {
+            var release = releasedNow[order.OrderId].Single();
+            Assert.Equal(reason, release.Reason);
+            Assert.Equal([new SkuQuantity("I-H", 1)], release.Items);
+        }
+        Assert.Equal(new Stock("I-H", 15, 5, 10, 30), await StockAsync("I-H"));
+        Assert.Equal(new Stock("I-M1", 80, 0, 20, 100), await StockAsync("I-M1"));
+        Assert.Equal(new Stock("I-M2", 80, 0, 20, 100), await StockAsync("I-M2"));
+        batches += inventory.Service.CountOutput("applied in one transaction");
+        oneByOne += inventory.Service.CountOutput("applying them one by one");
+
+        // Third: a confirmed order cancelled goes back to stock.
+        var returned = multi[0];
+        await ApplyBacklogAsync(() => Produce(new OrderCancelRequestedV1(returned.OrderId, null, DateTimeOffset.UtcNow)), Topics.OrderCancelRequested);
+        var giveBack = Read<InventoryReturnedV1>(Topics.InventoryReturned)[returned.OrderId].Single();
+        Assert.Equal([new SkuQuantity("I-M1", 2), new SkuQuantity("I-M2", 2)], giveBack.Items);
+        Assert.Equal(new Stock("I-M1", 82, 0, 18, 100), await StockAsync("I-M1"));
+
+        // The books in the database agree line by line, and no row is left NEW.
+        var ids = all.ToArray();
+        Assert.Equal(0, await inventory.QueryOneAsync<long>("SELECT count(*) FROM inventory_orders WHERE order_id = ANY(@ids) AND status = 'NEW'", new { ids }));
+        Assert.Equal(10 + 10 - 1, await inventory.QueryOneAsync<long>("SELECT count(*) FROM inventory_orders WHERE order_id = ANY(@ids) AND status = 'SOLD'", new { ids }));
+        Assert.Equal(5, await inventory.QueryOneAsync<long>("SELECT sum(qty) FROM reservations WHERE sku = 'I-H' AND status = 'RESERVED'"));
+        Assert.Equal(18, await inventory.QueryOneAsync<long>("SELECT sum(qty) FROM reservations WHERE sku = 'I-M1' AND status = 'SOLD'"));
+
+        // Several events were decided in one transaction each, never replayed one by one.
+        Assert.True(batches >= 2, $"{batches} batch transactions (log: {inventory.Service.LogFile})");
+        Assert.Equal(0, oneByOne);
     }
 }

@@ -37,12 +37,15 @@ public abstract class ServiceFixture : IAsyncLifetime
     }
 
     /// <summary>The envelopes on <paramref name="topic"/> for one order, in partition order.</summary>
-    public List<Envelope> EventsOf(string topic, Guid orderId) =>
+    public List<Envelope> EventsOf(string topic, Guid orderId) => [.. EventsByOrder(topic, new HashSet<Guid> { orderId })[orderId]];
+
+    /// <summary>The envelopes on <paramref name="topic"/> of each of <paramref name="orderIds"/>, in partition order, from one read of the topic.</summary>
+    public ILookup<Guid, Envelope> EventsByOrder(string topic, IReadOnlySet<Guid> orderIds) =>
         Kafka.ReadAll(topic)
-            .Where(m => m.Message.Key is { } key && System.Text.Encoding.UTF8.GetString(key) == orderId.ToString())
-            .OrderBy(m => m.Offset.Value)
-            .Select(m => JsonSerializer.Deserialize<Envelope>(m.Message.Value, EventJson.Options)!)
-            .ToList();
+            .Select(m => (Message: m, OrderId: m.Message.Key is { } key && Guid.TryParse(System.Text.Encoding.UTF8.GetString(key), out var id) ? id : Guid.Empty))
+            .Where(m => orderIds.Contains(m.OrderId))
+            .OrderBy(m => m.Message.Offset.Value)
+            .ToLookup(m => m.OrderId, m => JsonSerializer.Deserialize<Envelope>(m.Message.Message.Value, EventJson.Options)!);
 
     /// <summary>Waits until <paramref name="count"/> events of the order are on the topic, then returns them.</summary>
     public Task<List<Envelope>> WaitForEventsAsync(string topic, Guid orderId, int count = 1) =>

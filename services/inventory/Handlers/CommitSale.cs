@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using OrderStream.Contracts;
-using OrderStream.Inventory.Data;
 using OrderStream.Inventory.Domain;
 using OrderStream.Messaging;
 
@@ -11,18 +10,17 @@ namespace OrderStream.Inventory.Handlers;
 /// An authorization for a reservation already released (deadline or cancel) sells nothing: payment voids
 /// it when it sees that release.
 /// </summary>
-public sealed class CommitSale(ILogger<CommitSale> logger) : IEventHandler<PaymentAuthorizedV1>
+public sealed class CommitSale(TransactionBook transaction, ILogger<CommitSale> logger) : IEventHandler<PaymentAuthorizedV1>
 {
     public async Task HandleAsync(PaymentAuthorizedV1 payment, EventContext context, CancellationToken ct)
     {
-        var hold = await OrderHoldStore.LockAsync(context.Transaction, payment.OrderId, ct);
+        var book = await transaction.OpenAsync(context, ct);
+        var hold = book.Status(payment.OrderId);
         if (OrderHold.OnPaymentAuthorized(hold) != StockAction.Sell)
         {
-            logger.LogWarning("Payment authorized for order {OrderId} whose reservation is {Status}: no sale", payment.OrderId, hold ?? "unknown");
+            logger.LogWarning("Payment authorized for order {OrderId} whose reservation is {Status}: no sale", payment.OrderId, hold);
             return;
         }
-        var sold = await StockStore.SellAsync(context.Transaction, payment.OrderId, ct);
-        await OrderHoldStore.SetAsync(context.Transaction, payment.OrderId, HoldStatus.Sold, null, ct);
-        context.Publish(new InventorySoldV1(payment.OrderId, sold));
+        context.Publish(new InventorySoldV1(payment.OrderId, book.Sell(payment.OrderId)));
     }
 }

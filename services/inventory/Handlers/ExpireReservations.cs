@@ -12,10 +12,10 @@ namespace OrderStream.Inventory.Handlers;
 /// <summary>
 /// The saga deadline. Inventory owns reservations, so it is the one that gives up on them: every scan
 /// interval, each reservation older than <see cref="SagaOptions.Deadline"/> with no payment result is
-/// released with reason SAGA_TIMEOUT, in one transaction with its inventory.released event. Each order
-/// gets its own transaction under its row lock (SKIP LOCKED: a payment result being applied right now
-/// wins), so the release happens exactly once, even with several inventory instances, and a payment
-/// result that comes later finds the order RELEASED and sells nothing.
+/// released with reason SAGA_TIMEOUT, in one transaction with its inventory.released event. The
+/// orders are taken under their row locks (SKIP LOCKED: a payment result being applied right now wins),
+/// so the release happens exactly once, even with several inventory instances, and a payment result
+/// that comes later finds the order RELEASED and sells nothing.
 /// </summary>
 public sealed partial class ExpireReservations(NpgsqlDataSource db, OutboxSignal signal, IOptions<SagaOptions> options, ILogger<ExpireReservations> logger)
     : BackgroundService
@@ -43,34 +43,38 @@ public sealed partial class ExpireReservations(NpgsqlDataSource db, OutboxSignal
 
     private async Task ScanAsync(SagaOptions settings, CancellationToken ct)
     {
-        while (true)
-        {
-            var due = await OrderHoldStore.DueAsync(db, settings.Deadline, settings.BatchSize, ct);
-            foreach (var orderId in due)
-                if (await ExpireAsync(orderId, settings.Deadline, ct)) Expired.Add(1);
-            if (due.Count < settings.BatchSize) return;
-        }
+        while (await ExpireBatchAsync(settings, ct) == settings.BatchSize) { }
     }
 
-    private async Task<bool> ExpireAsync(Guid orderId, TimeSpan deadline, CancellationToken ct)
+    /// <summary>Releases up to a batch of overdue reservations in one transaction; returns how many it found.</summary>
+    private async Task<int> ExpireBatchAsync(SagaOptions settings, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var hold = await OrderHoldStore.LockReservedAsync(tx, orderId, ct);
-        if (hold is null || OrderHold.OnDeadline(hold.Status, hold.ReservedAt, hold.Now, deadline) != StockAction.Release) return false;
+        var due = await OrderHoldStore.LockDueAsync(tx, settings.Deadline, settings.BatchSize, ct);
+        if (due.Count == 0) return 0;
 
-        // Continue the order's trace, so the timeout shows in it like any other saga step.
-        using var activity = MessagingTelemetry.Source.StartActivity("saga deadline", ActivityKind.Internal,
-            MessagingTelemetry.ParseParent(hold.TraceParent, hold.TraceState));
-        activity?.SetTag("order.id", orderId.ToString());
-
-        var released = await StockStore.ReleaseAsync(tx, orderId, ct);
-        await OrderHoldStore.SetAsync(tx, orderId, HoldStatus.Released, FailureReasons.SagaTimeout, ct);
-        await Outbox.WriteAsync(tx, [OutgoingEvent.For(new InventoryReleasedV1(orderId, released, FailureReasons.SagaTimeout))], causationId: null, ct);
+        var book = await StockBookStore.LoadAsync(tx, due.Select(d => d.OrderId), [], ct);
+        var outbox = new List<OutboxRow>(due.Count);
+        var expired = new List<OrderHoldStore.DueHold>(due.Count);
+        foreach (var hold in due)
+        {
+            if (OrderHold.OnDeadline(book.Status(hold.OrderId), hold.ReservedAt, hold.Now, settings.Deadline) != StockAction.Release) continue;
+            // Continue the order's trace, so the timeout shows in it like any other saga step.
+            using var activity = MessagingTelemetry.Source.StartActivity("saga deadline", ActivityKind.Internal,
+                MessagingTelemetry.ParseParent(hold.TraceParent, hold.TraceState));
+            activity?.SetTag("order.id", hold.OrderId.ToString());
+            var released = book.Release(hold.OrderId, FailureReasons.SagaTimeout);
+            Outbox.Prepare(outbox, [OutgoingEvent.For(new InventoryReleasedV1(hold.OrderId, released, FailureReasons.SagaTimeout))], causationId: null);
+            expired.Add(hold);
+        }
+        await StockBookStore.SaveAsync(tx, book.Changes(), ct);
+        await Outbox.InsertAsync(tx, outbox, ct);
         await tx.CommitAsync(ct);
-        signal.Notify();
-        LogExpired(orderId, (hold.Now - hold.ReservedAt).TotalSeconds);
-        return true;
+        if (expired.Count > 0) signal.Notify();
+        Expired.Add(expired.Count);
+        foreach (var hold in expired) LogExpired(hold.OrderId, (hold.Now - hold.ReservedAt).TotalSeconds);
+        return due.Count;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId}: no payment result {AgeSeconds:0.#} s after its reservation; released (SAGA_TIMEOUT)")]

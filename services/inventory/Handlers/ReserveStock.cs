@@ -1,29 +1,22 @@
 using OrderStream.Contracts;
-using OrderStream.Inventory.Data;
 using OrderStream.Inventory.Domain;
 using OrderStream.Messaging;
 
 namespace OrderStream.Inventory.Handlers;
 
 /// <summary>order.created → reserve every line or none → inventory.reserved or inventory.failed (nothing if the order was already cancelled).</summary>
-public sealed class ReserveStock : IEventHandler<OrderCreatedV1>
+public sealed class ReserveStock(TransactionBook transaction) : IEventHandler<OrderCreatedV1>
 {
     public async Task HandleAsync(OrderCreatedV1 order, EventContext context, CancellationToken ct)
     {
-        var tx = context.Transaction;
-        var hold = await OrderHoldStore.LockOrCreateAsync(tx, order.OrderId, ct);
-        if (OrderHold.OnOrderCreated(hold) != StockAction.Reserve) return;
+        var book = await transaction.OpenAsync(context, ct);
+        if (OrderHold.OnOrderCreated(book.Status(order.OrderId)) != StockAction.Reserve) return;
 
-        var stock = await StockStore.LockAsync(tx, order.Items.Select(i => i.Sku), ct);
-        var decision = Reservation.Decide(stock, order.Items);
-        if (!decision.Ok)
-        {
-            await OrderHoldStore.SetAsync(tx, order.OrderId, HoldStatus.Failed, decision.FailureReason, ct);
+        // The trace is kept with the reservation, so a release by the deadline joins the order's trace.
+        var decision = book.Reserve(order.OrderId, order.Items, MessagingTelemetry.CaptureCurrent());
+        if (decision.Ok)
+            context.Publish(new InventoryReservedV1(order.OrderId, order.UserId, order.Items, order.Amount, order.Currency));
+        else
             context.Publish(new InventoryFailedV1(order.OrderId, decision.FailureReason!, decision.FailedSku));
-            return;
-        }
-        await StockStore.ReserveAsync(tx, order.OrderId, decision.Lines, ct);
-        await OrderHoldStore.MarkReservedAsync(tx, order.OrderId, MessagingTelemetry.CaptureCurrent(), ct);
-        context.Publish(new InventoryReservedV1(order.OrderId, order.UserId, order.Items, order.Amount, order.Currency));
     }
 }

@@ -14,13 +14,15 @@ public static class OrderViewStore
     public sealed record Change(Guid OrderId, string Status, string? Reason, OrderFacts Facts, OrderCreatedV1? Created, IReadOnlyList<Envelope> Events);
 
     // Rows are created only for orders that have none (an INSERT ... ON CONFLICT on an existing row costs
-    // a speculative insertion), then locked in order-id order, so two transactions never wait on each other in a cycle.
+    // a speculative insertion), and created and locked in order-id order, so two transactions never wait on each other in a cycle.
     // The "= ANY(@OrderIds)" lookups keep these statements on the primary key: the prepared (generic) plan
     // of a join with unnest() is a hash join over a sequential scan of the whole table.
     private const string LockSql = """
         INSERT INTO order_view (order_id)
-        SELECT id FROM unnest(@OrderIds) AS id
-        EXCEPT SELECT order_id FROM order_view WHERE order_id = ANY(@OrderIds)
+        SELECT id FROM (
+            SELECT id FROM unnest(@OrderIds) AS id
+            EXCEPT SELECT order_id FROM order_view WHERE order_id = ANY(@OrderIds)
+        ) AS missing ORDER BY id
         ON CONFLICT DO NOTHING;
         SELECT order_id AS OrderId, status, reason, seen_created AS Created, seen_reserved AS Reserved, inventory_failure AS InventoryFailure,
                seen_authorized AS PaymentAuthorized, payment_failure AS PaymentFailure, seen_released AS Released,

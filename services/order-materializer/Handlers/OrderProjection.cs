@@ -84,7 +84,7 @@ public sealed class OrderProjection(OrderViewCache cache) :
     {
         if (_orders is null)
         {
-            var ids = context.TransactionKeys.Select(Guid.Parse).Append(orderId);
+            var ids = context.TransactionEvents.Select(e => e.OrderId);
             _orders = (await OrderViewStore.LockAsync(context.Transaction, ids, ct)).ToDictionary(r => r.Key, r => new Pending(r.Key, r.Value));
             context.BeforeCommit(token => SaveAsync(context, token));
         }
