@@ -9,6 +9,7 @@ using OrderStream.Messaging;
 var builder = ServiceDefaults.CreateBuilder(args, "api-gateway");
 builder.Services.AddHealthChecks().AddKafkaReadiness(HealthStatus.Degraded);
 builder.Services.AddOrderViewCache(builder.Configuration);
+builder.Services.AddSingleton<SettledOrders>();
 builder.Services.AddOutbox();
 builder.Services.AddOrderWriter();
 builder.Services.AddOrderRateLimiting();
@@ -30,6 +31,7 @@ app.MapDeadLetterEndpoints();
 // a burst of requests (a restart under load) it held them all on the container's lock while it needed
 // a pool thread itself, and the gateway stopped answering. Redis being down only delays this by its timeout.
 app.Services.GetRequiredService<OrderViewCache>();
+app.Services.GetRequiredService<SettledOrders>(); // listening before the first poll waits on it
 app.Run();
 
 public partial class Program;

@@ -64,6 +64,45 @@ public sealed class GatewayApiTests(OrderStreamStack stack) : IClassFixture<Orde
     }
 
     [Fact]
+    public async Task A_poll_of_a_pending_order_waits_for_it_to_settle_so_a_client_asking_nonstop_makes_one_request_not_hundreds()
+    {
+        await stack.SeedAsync("G-WAIT", 5);
+        // Payment takes 2 s: the order stays pending that long, and a client asking without a pause asks on.
+        (await stack.Admin.PutAsJsonAsync("/admin/payment/settings", new { extraLatencyMs = 2000 })).EnsureSuccessStatusCode();
+        try
+        {
+            var id = await stack.PlaceAsync(Orders.Body("erin", ("G-WAIT", 1, 1.50m)));
+            var now = await GetAsync(id, "wait=0");
+            Assert.Equal((HttpStatusCode.Accepted, "wait=0"), (now.StatusCode, now.Headers.GetValues("Preference-Applied").Single()));
+
+            var requests = 0;
+            HttpResponseMessage response;
+            do
+            {
+                response = await GetAsync(id, "wait=20");
+                requests++;
+            }
+            while (response.StatusCode == HttpStatusCode.Accepted && requests < 100);
+
+            // The answer came when the order settled, not at once.
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(OrderStatus.Confirmed, (await response.Content.ReadFromJsonAsync<OrderView>(EventJson.Options))!.Status);
+            Assert.Equal(1, requests);
+        }
+        finally
+        {
+            (await stack.Admin.PutAsJsonAsync("/admin/payment/settings", new { extraLatencyMs = 0 })).EnsureSuccessStatusCode();
+        }
+
+        Task<HttpResponseMessage> GetAsync(Guid id, string prefer)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, $"/orders/{id}");
+            request.Headers.Add("Prefer", prefer);
+            return stack.Http.SendAsync(request);
+        }
+    }
+
+    [Fact]
     public async Task Invalid_orders_get_a_400_problem_naming_each_bad_field()
     {
         var response = await PostJsonAsync("""

@@ -8,13 +8,19 @@ using OrderStream.Messaging;
 
 namespace OrderStream.ApiGateway.Data;
 
-/// <summary>Bound from <c>Gateway</c> (<c>Gateway__AcceptBatchSize</c>).</summary>
+/// <summary>Bound from <c>Gateway</c> (<c>Gateway__AcceptBatchSize</c>, <c>Gateway__PollWait</c>).</summary>
 public sealed class GatewayOptions
 {
     public const string Section = "Gateway";
 
     /// <summary>The most orders one transaction writes. Batches are as large as the queue at the moment, up to this.</summary>
     [Range(1, 10_000)] public int AcceptBatchSize { get; set; } = 256;
+
+    /// <summary>
+    /// How long <c>GET /orders/{id}</c> of a pending order waits for the order to settle before it answers
+    /// 202, when the request does not say (<c>Prefer: wait=N</c>). 0 answers at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")] public TimeSpan PollWait { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>

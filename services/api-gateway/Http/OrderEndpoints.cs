@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OrderStream.ApiGateway.Data;
 using OrderStream.ApiGateway.Validation;
@@ -75,14 +76,26 @@ public static class OrderEndpoints
     /// Read-through: Redis, then the materializer's view, then (for an order accepted a moment ago that
     /// the materializer has not seen yet) the gateway's own record. Only settled views are cached here:
     /// they never change, so the cache can never serve them stale.
+    /// <para>
+    /// A pending order's answer waits (up to <see cref="GatewayOptions.PollWait"/>, or what the request's
+    /// <c>Prefer: wait=N</c> asks) for the order to settle, then answers with the settled view: the
+    /// client hears of it at once, and a client polling hard costs one request per wait, not one per
+    /// poll interval. Under a backlog that is what keeps polls from taking the CPU the saga needs to
+    /// work the backlog off.
+    /// </para>
     /// </summary>
-    private static async Task<IResult> GetAsync(string id, HttpResponse response, OrderViewCache cache, MaterializerClient materializer, NpgsqlDataSource db, ILoggerFactory logs, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string id, HttpRequest request, HttpResponse response, OrderViewCache cache, SettledOrders settlements,
+        IOptions<GatewayOptions> options, MaterializerClient materializer, NpgsqlDataSource db, ILoggerFactory logs, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var orderId))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["must be a UUID"] });
 
+        var wait = PreferredWait(request, response) ?? options.Value.PollWait;
+        using var watch = wait > TimeSpan.Zero ? settlements.Start(orderId) : default(SettledOrders.Watch?);
         if (await cache.GetJsonAsync(orderId) is { } cached)
         {
+            if (!cached.IsSettled && watch is { } w && await w.WaitAsync(wait, ct))
+                cached = await cache.GetJsonAsync(orderId) ?? cached;
             if (!cached.IsSettled) response.Headers.RetryAfter = RetryAfterSeconds;
             return new JsonBytesResult(cached.Json, cached.IsSettled ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
         }
@@ -96,6 +109,27 @@ public static class OrderEndpoints
         }
         response.Headers.RetryAfter = RetryAfterSeconds;
         return Results.Json(view, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    public const int MaxPreferredWaitSeconds = 30;
+
+    /// <summary>
+    /// The request's <c>Prefer: wait=N</c> (RFC 7240), in whole seconds up to <see cref="MaxPreferredWaitSeconds"/>,
+    /// acknowledged with <c>Preference-Applied</c>; null when the request states none (or none that parses).
+    /// </summary>
+    private static TimeSpan? PreferredWait(HttpRequest request, HttpResponse response)
+    {
+        foreach (var preference in request.Headers["Prefer"].SelectMany(header => (header ?? "").Split(',', StringSplitOptions.TrimEntries)))
+        {
+            // "wait=5" or "wait=5; parameter": the parameters of a preference do not matter here.
+            var nameValue = preference.Split(';', 2)[0].Split('=', 2, StringSplitOptions.TrimEntries);
+            if (nameValue is not [var name, var value] || !name.Equals("wait", StringComparison.OrdinalIgnoreCase)
+                || !int.TryParse(value.Trim('"'), out var seconds) || seconds < 0) continue;
+            seconds = Math.Min(seconds, MaxPreferredWaitSeconds);
+            response.Headers["Preference-Applied"] = $"wait={seconds}";
+            return TimeSpan.FromSeconds(seconds);
+        }
+        return null;
     }
 
     /// <summary>JSON that is already serialized (a cached view), sent as it is.</summary>

@@ -107,7 +107,7 @@ public sealed class OrderProjection(OrderViewCache cache) :
         var orders = _orders!.Values.Where(o => o.Events.Count > 0).ToList();
         var changes = orders.Select(o => new OrderViewStore.Change(o.OrderId, o.Status, o.Reason, o.Facts, o.Created, o.Events)).ToList();
         var views = await OrderViewStore.SaveAsync(context.Transaction, changes, ct);
-        context.AfterCommit(_ => Task.WhenAll(views.Select(cache.SetAsync)));
+        context.AfterCommit(_ => cache.SetAllAsync(views));
         context.AfterCommit(_ =>
         {
             foreach (var (order, view) in orders.Join(views, o => o.OrderId, v => v.OrderId, (o, v) => (o, v)))

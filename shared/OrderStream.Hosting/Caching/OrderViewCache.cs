@@ -68,6 +68,25 @@ public sealed class OrderViewCache(ConnectionMultiplexer redis, ILogger<OrderVie
     public Task SetAsync(OrderView view) => WriteAsync(view, When.Always);
 
     /// <summary>
+    /// Caches every view, then tells <see cref="SettledOrders"/> listeners (the gateways, whose polls may
+    /// be waiting for these orders) which of them are settled, in one message.
+    /// </summary>
+    public async Task SetAllAsync(IReadOnlyCollection<OrderView> views)
+    {
+        await Task.WhenAll(views.Select(SetAsync));
+        var settled = views.Where(v => v.IsSettled).Select(v => v.OrderId).ToList();
+        if (settled.Count == 0) return;
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(SettledOrders.Channel, SettledOrders.Encode(settled));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Publishing {Count} settled orders failed: {Error}", settled.Count, ex.Message);
+        }
+    }
+
+    /// <summary>
     /// Caches <paramref name="view"/> only if the order has no entry yet, so it can never replace a newer
     /// view the materializer wrote (the gateway's view of an order it has just accepted).
     /// </summary>
