@@ -61,12 +61,9 @@ public sealed class StockBook
     /// The reservation goes back to available stock and the order is RELEASED with <paramref name="reason"/>.
     /// A NEW order (cancelled before its order.created came) is closed with nothing to give back, so it is never reserved.
     /// </summary>
-    public IReadOnlyList<SkuQuantity> Release(Guid orderId, string? reason)
-    {
-        var order = Order(orderId);
-        if (order.Status != HoldStatus.New) Expect(orderId, HoldStatus.Reserved);
-        return MoveLines(order, ReservationStatus.Reserved, ReservationStatus.Released, HoldStatus.Released, reason, qty => (qty, -qty, 0));
-    }
+    public IReadOnlyList<SkuQuantity> Release(Guid orderId, string? reason) =>
+        MoveLines(Expect(orderId, HoldStatus.Reserved, HoldStatus.New), ReservationStatus.Reserved, ReservationStatus.Released, HoldStatus.Released, reason,
+            qty => (qty, -qty, 0));
 
     /// <summary>A sale goes back to available stock (a confirmed order cancelled); the order is RETURNED.</summary>
     public IReadOnlyList<SkuQuantity> Return(Guid orderId, string? reason) =>
@@ -110,10 +107,11 @@ public sealed class StockBook
     private OrderEntry Order(Guid orderId) =>
         _orders.TryGetValue(orderId, out var order) ? order : throw new InvalidOperationException($"Order {orderId} was not loaded into this transaction's book");
 
-    private OrderEntry Expect(Guid orderId, string status)
+    // A step the saga rules do not allow is a bug in the caller: refused, never counted.
+    private OrderEntry Expect(Guid orderId, params string[] statuses)
     {
         var order = Order(orderId);
-        if (order.Status != status) throw new InvalidOperationException($"Order {orderId} is {order.Status}, not {status}");
+        if (!statuses.Contains(order.Status)) throw new InvalidOperationException($"Order {orderId} is {order.Status}, not {string.Join(" or ", statuses)}");
         return order;
     }
 
