@@ -177,7 +177,7 @@ public sealed class Benchmark(BenchmarkOptions options, LocalStack stack, TextWr
                           $"{(s.Sustainable ? "yes" : "no")} | {s.CheckSummary} |");
         }
         md.AppendLine();
-        md.AppendLine("Settle times are quantised by the poll interval: an order is seen settled on the first poll after it settles.");
+        md.AppendLine("Time-to-settle is when the tool saw the order settled. The gateway holds a poll of a pending order until the order settles (up to `Gateway__PollWait`, 1 s), so a poll in flight sees it at once; an order that settles between two polls is seen on the next one.");
         md.AppendLine();
 
         var peak = best ?? _steps.LastOrDefault();
