@@ -90,7 +90,12 @@ public static class OrderEndpoints
         if (!Guid.TryParse(id, out var orderId))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["must be a UUID"] });
 
-        var wait = PreferredWait(request, response) ?? options.Value.PollWait;
+        var wait = options.Value.PollWait;
+        if (PreferredWaitSeconds(request) is { } seconds)
+        {
+            wait = TimeSpan.FromSeconds(seconds);
+            response.Headers["Preference-Applied"] = $"wait={seconds}";
+        }
         using var watch = wait > TimeSpan.Zero ? settlements.Start(orderId) : default(SettledOrders.Watch?);
         if (await cache.GetJsonAsync(orderId) is { } cached)
         {
@@ -114,10 +119,10 @@ public static class OrderEndpoints
     public const int MaxPreferredWaitSeconds = 30;
 
     /// <summary>
-    /// The request's <c>Prefer: wait=N</c> (RFC 7240), in whole seconds up to <see cref="MaxPreferredWaitSeconds"/>,
-    /// acknowledged with <c>Preference-Applied</c>; null when the request states none (or none that parses).
+    /// The request's <c>Prefer: wait=N</c> (RFC 7240), in whole seconds up to <see cref="MaxPreferredWaitSeconds"/>;
+    /// null when the request states none (or none that parses).
     /// </summary>
-    private static TimeSpan? PreferredWait(HttpRequest request, HttpResponse response)
+    private static int? PreferredWaitSeconds(HttpRequest request)
     {
         foreach (var preference in request.Headers["Prefer"].SelectMany(header => (header ?? "").Split(',', StringSplitOptions.TrimEntries)))
         {
@@ -125,9 +130,7 @@ public static class OrderEndpoints
             var nameValue = preference.Split(';', 2)[0].Split('=', 2, StringSplitOptions.TrimEntries);
             if (nameValue is not [var name, var value] || !name.Equals("wait", StringComparison.OrdinalIgnoreCase)
                 || !int.TryParse(value.Trim('"'), out var seconds) || seconds < 0) continue;
-            seconds = Math.Min(seconds, MaxPreferredWaitSeconds);
-            response.Headers["Preference-Applied"] = $"wait={seconds}";
-            return TimeSpan.FromSeconds(seconds);
+            return Math.Min(seconds, MaxPreferredWaitSeconds);
         }
         return null;
     }

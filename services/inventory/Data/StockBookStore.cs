@@ -66,6 +66,7 @@ public static class StockBookStore
 
     public static Task SaveAsync(NpgsqlTransaction tx, BookChanges changes, CancellationToken ct)
     {
+        if (changes.IsEmpty) return Task.CompletedTask;
         var (holds, lines, stock) = (changes.Holds, changes.Lines, changes.Stock);
         return tx.Connection!.ExecuteAsync(new CommandDefinition(SaveSql, new
         {

@@ -141,7 +141,11 @@ public sealed class StockBook
 public sealed record HoldChange(Guid OrderId, string Status, string? Reason, (string? TraceParent, string? TraceState)? ReservedTrace);
 
 /// <param name="Unused">Orders whose row was created only to lock them and that nothing was decided for (a payment result for an order inventory never saw): they are removed.</param>
-public sealed record BookChanges(IReadOnlyList<HoldChange> Holds, IReadOnlyList<Guid> Unused, IReadOnlyList<StockBook.Line> Lines, IReadOnlyList<StockLevel> Stock);
+public sealed record BookChanges(IReadOnlyList<HoldChange> Holds, IReadOnlyList<Guid> Unused, IReadOnlyList<StockBook.Line> Lines, IReadOnlyList<StockLevel> Stock)
+{
+    /// <summary>Nothing to write back (every event of the transaction was a no-op, e.g. a late payment result).</summary>
+    public bool IsEmpty => Holds.Count == 0 && Unused.Count == 0 && Lines.Count == 0 && Stock.Count == 0;
+}
 
 /// <summary>The status of a reservation line (<c>reservations.status</c>).</summary>
 public static class ReservationStatus
