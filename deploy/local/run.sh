@@ -20,7 +20,10 @@ GATEWAY_PORT=${GATEWAY_PORT:-5080}
 INVENTORY_PORT=${INVENTORY_PORT:-5081}
 PAYMENT_PORT=${PAYMENT_PORT:-5082}
 MATERIALIZER_PORT=${MATERIALIZER_PORT:-5083}
-KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-12}
+# Three partitions per topic: every service runs one consumer here, so more partitions buy no
+# parallelism, and the embedded cluster searches each partition's log linearly on every fetch
+# (docs/performance.md), so they cost CPU that grows as a run goes on.
+KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-3}
 SEED_SKUS=${SEED_SKUS:-10}
 SEED_QTY=${SEED_QTY:-1000}
 PAYMENT_DECLINE_RATE=${PAYMENT_DECLINE_RATE:-0}
@@ -72,8 +75,12 @@ up() {
   mkdir -p "$STATE/pg" "$STATE/pgrun"
   [ "$(id -u)" -ne 0 ] || chown postgres "$STATE/pg" "$STATE/pgrun"
   as_pg "$PGBIN/initdb" -D "$STATE/pg" -U postgres --auth-local=trust --auth-host=scram-sha-256 >"$STATE/initdb.log"
+  # Commits stay durable (synchronous_commit and fsync at their defaults). A larger buffer cache, and
+  # checkpoints far enough apart that a benchmark does not pay for one (each is followed by full-page
+  # images in the WAL), as a production server would be set up; PG_OPTIONS adds or overrides settings.
   as_pg "$PGBIN/pg_ctl" -D "$STATE/pg" -l "$STATE/pgrun/postgres.log" -w \
-    -o "-p $PG_PORT -k $STATE/pgrun -c listen_addresses=127.0.0.1 -c max_connections=${PG_MAX_CONNECTIONS:-250}" start >/dev/null
+    -o "-p $PG_PORT -k $STATE/pgrun -c listen_addresses=127.0.0.1 -c max_connections=${PG_MAX_CONNECTIONS:-250} \
+        -c shared_buffers=1GB -c wal_buffers=32MB -c max_wal_size=8GB -c checkpoint_timeout=30min ${PG_OPTIONS:-}" start >/dev/null
   declare -A CS
   for svc in gateway inventory payment materializer; do
     local password; password=$(openssl rand -hex 16)

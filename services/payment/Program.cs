@@ -10,6 +10,7 @@ var builder = ServiceDefaults.CreateBuilder(args, "payment");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOptions<PaymentOptions>().BindConfiguration(PaymentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<PaymentSettings>();
+builder.Services.AddScoped<TransactionPayments>();
 
 builder.Services.AddEventConsumer()
     .Subscribe<InventoryReservedV1, AuthorizePayment>()

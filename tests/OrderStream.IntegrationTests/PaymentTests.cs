@@ -7,6 +7,9 @@ namespace OrderStream.IntegrationTests;
 public sealed class PaymentFixture : ServiceFixture
 {
     protected override string Name => "payment";
+
+    // The consumer reports each batch transaction at Debug: the backlog test shows batches really formed.
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Logging__LogLevel__OrderStream.Messaging.EventConsumer", "Debug")];
 }
 
 public sealed class PaymentTests(PaymentFixture payment) : IClassFixture<PaymentFixture>
@@ -122,5 +125,73 @@ public sealed class PaymentTests(PaymentFixture payment) : IClassFixture<Payment
         Assert.Equal(0, await payment.QueryOneAsync<long>("SELECT count(*) FROM payments WHERE order_id = @OrderId", new { unpayable.OrderId }));
         // The failing message sank a batch, and that batch was applied again message by message.
         Assert.True(payment.Service.CountOutput("applying them one by one") > 0, payment.Service.RecentOutput());
+    }
+    [Fact]
+    public async Task A_backlog_decided_in_batches_gives_each_order_one_decision_and_one_compensation()
+    {
+        var refundLater = Enumerable.Range(0, 5).Select(_ => Reserved("batch")).ToList();
+        await payment.Kafka.ProduceEventAsync(refundLater[0]);
+        foreach (var order in refundLater.Skip(1)) await payment.Kafka.ProduceEventAsync(order);
+        foreach (var order in refundLater) await payment.WaitForEventsAsync(Topics.PaymentAuthorized, order.OrderId);
+
+        var fresh = Enumerable.Range(0, 40).Select(i => Reserved(i % 8 == 0 ? "decline-batch" : "batch")).ToList();
+        var racing = Enumerable.Range(0, 10).Select(_ => Reserved("batch")).ToList();
+        var neverReserved = Enumerable.Range(0, 10).Select(_ => Reserved("batch")).ToList();
+        var all = refundLater.Concat(fresh).Concat(racing).Concat(neverReserved).Select(o => o.OrderId).ToHashSet();
+        static InventoryReleasedV1 Release(InventoryReservedV1 order) => new(order.OrderId, [new SkuQuantity("P-1", 2)], FailureReasons.SagaTimeout);
+
+        // Stopped, so the backlog is waiting when the consumer starts and many events share a transaction.
+        await payment.Service.StopAsync();
+        var copies = new List<Func<Task>>();
+        async Task Produce<TEvent>(TEvent evt) where TEvent : IEvent
+        {
+            var eventId = Guid.CreateVersion7();
+            await payment.Kafka.ProduceEventAsync(evt, eventId);
+            if (copies.Count < 25) copies.Add(() => payment.Kafka.ProduceEventAsync(evt, eventId));
+        }
+        foreach (var order in fresh) await Produce(order);
+        foreach (var order in fresh.Take(5)) await payment.Kafka.ProduceEventAsync(order); // a second reservation event (new id)
+        foreach (var order in racing)
+        {
+            // Two topics: the release may be applied before or after the reservation, in one batch.
+            await Produce(order);
+            await Produce(Release(order));
+        }
+        foreach (var order in neverReserved) await Produce(Release(order));
+        foreach (var order in refundLater) await Produce(new InventoryReturnedV1(order.OrderId, [new SkuQuantity("P-1", 2)], FailureReasons.Cancelled));
+        foreach (var copy in copies) await copy(); // redeliveries change nothing
+        await payment.Service.StartAsync();
+        await payment.WaitCaughtUpAsync("payment", Topics.InventoryReserved, Topics.InventoryReleased, Topics.InventoryReturned);
+
+        ILookup<Guid, T> Read<T>(string topic) =>
+            payment.EventsByOrder(topic, all).SelectMany(g => g.Select(e => (g.Key, Event: e.Payload.Deserialize<T>(EventJson.Options)!))).ToLookup(e => e.Key, e => e.Event);
+        var (authorized, failed, voided, refunded) = (Read<PaymentAuthorizedV1>(Topics.PaymentAuthorized), Read<PaymentFailedV1>(Topics.PaymentFailed),
+            Read<PaymentVoidedV1>(Topics.PaymentVoided), Read<PaymentRefundedV1>(Topics.PaymentRefunded));
+        var rows = (await payment.QueryAsync<(Guid OrderId, Guid PaymentId, string Status)>(
+            "SELECT order_id, payment_id, status FROM payments WHERE order_id = ANY(@Ids)", new { Ids = all.ToArray() })).ToDictionary(r => r.OrderId);
+        var closed = (await payment.QueryAsync<Guid>("SELECT order_id FROM closed_orders WHERE order_id = ANY(@Ids)", new { Ids = all.ToArray() })).ToHashSet();
+
+        foreach (var order in fresh)
+        {
+            var declined = order.UserId.StartsWith("decline-");
+            Assert.Equal((declined ? 0 : 1, declined ? 1 : 0), (authorized[order.OrderId].Count(), failed[order.OrderId].Count()));
+            Assert.Equal(declined ? "DECLINED" : "AUTHORIZED", rows[order.OrderId].Status);
+        }
+        foreach (var order in racing)
+        {
+            // Reservation first: authorized, then voided with the same payment. Release first: closed, never decided.
+            if (closed.Contains(order.OrderId))
+                Assert.Equal((0, 0, false), (authorized[order.OrderId].Count(), voided[order.OrderId].Count(), rows.ContainsKey(order.OrderId)));
+            else
+                Assert.Equal((rows[order.OrderId].PaymentId, "VOIDED"), (voided[order.OrderId].Single().PaymentId, rows[order.OrderId].Status));
+        }
+        foreach (var order in neverReserved)
+            Assert.Contains(order.OrderId, closed);
+        foreach (var order in refundLater)
+            Assert.Equal((rows[order.OrderId].PaymentId, "REFUNDED"), (refunded[order.OrderId].Single().PaymentId, rows[order.OrderId].Status));
+
+        // Several events were decided in one transaction each, never replayed one by one.
+        Assert.True(payment.Service.CountOutput("applied in one transaction") >= 1, $"log: {payment.Service.LogFile}");
+        Assert.Equal(0, payment.Service.CountOutput("applying them one by one"));
     }
 }

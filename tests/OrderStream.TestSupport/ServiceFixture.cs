@@ -36,6 +36,12 @@ public abstract class ServiceFixture : IAsyncLifetime
         return await conn.QuerySingleAsync<T>(sql, args);
     }
 
+    public async Task<List<T>> QueryAsync<T>(string sql, object? args = null)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        return (await conn.QueryAsync<T>(sql, args)).AsList();
+    }
+
     /// <summary>The envelopes on <paramref name="topic"/> for one order, in partition order.</summary>
     public List<Envelope> EventsOf(string topic, Guid orderId) => [.. EventsByOrder(topic, new HashSet<Guid> { orderId })[orderId]];
 

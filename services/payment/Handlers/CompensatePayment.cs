@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrderStream.Contracts;
 using OrderStream.Messaging;
-using OrderStream.Payment.Data;
 using OrderStream.Payment.Domain;
 
 namespace OrderStream.Payment.Handlers;
@@ -10,43 +9,37 @@ namespace OrderStream.Payment.Handlers;
 /// inventory.released → void a held authorization (payment.voided), or close an order not decided yet;
 /// inventory.returned → refund the confirmed order's payment (payment.refunded).
 /// </summary>
-public sealed class CompensatePayment(ILogger<CompensatePayment> logger) :
+public sealed class CompensatePayment(TransactionPayments payments, ILogger<CompensatePayment> logger) :
     IEventHandler<InventoryReleasedV1>,
     IEventHandler<InventoryReturnedV1>
 {
     public async Task HandleAsync(InventoryReleasedV1 released, EventContext context, CancellationToken ct)
     {
-        var payment = await LockAsync(released.OrderId, context, ct);
-        await ApplyAsync(released.OrderId, Compensation.OnReleased(payment?.Status), payment, released.Reason, context, ct);
+        var book = await payments.OpenAsync(context, ct);
+        Apply(book, released.OrderId, Compensation.OnReleased(book.Find(released.OrderId)?.Status), released.Reason, context);
     }
 
     public async Task HandleAsync(InventoryReturnedV1 returned, EventContext context, CancellationToken ct)
     {
-        var payment = await LockAsync(returned.OrderId, context, ct);
-        await ApplyAsync(returned.OrderId, Compensation.OnReturned(payment?.Status), payment, returned.Reason, context, ct);
+        var book = await payments.OpenAsync(context, ct);
+        Apply(book, returned.OrderId, Compensation.OnReturned(book.Find(returned.OrderId)?.Status), returned.Reason, context);
     }
 
-    private static async Task<PaymentStore.Payment?> LockAsync(Guid orderId, EventContext context, CancellationToken ct)
-    {
-        await PaymentStore.LockOrderAsync(context.Transaction, orderId, ct);
-        return await PaymentStore.GetAsync(context.Transaction, orderId, ct);
-    }
-
-    private async Task ApplyAsync(Guid orderId, PaymentAction action, PaymentStore.Payment? payment, string reason, EventContext context, CancellationToken ct)
+    private void Apply(PaymentBook book, Guid orderId, PaymentAction action, string reason, EventContext context)
     {
         switch (action)
         {
             case PaymentAction.Close:
-                await PaymentStore.CloseAsync(context.Transaction, orderId, reason, ct);
+                book.Close(orderId, reason);
                 logger.LogInformation("Order {OrderId} closed ({Reason}) before payment decided: it will not be authorized", orderId, reason);
                 break;
             case PaymentAction.Void:
-                await PaymentStore.MoveFromAuthorizedAsync(context.Transaction, orderId, PaymentStatus.Voided, reason, ct);
-                context.Publish(new PaymentVoidedV1(orderId, payment!.PaymentId, payment.Amount, payment.Currency.Trim(), reason));
+                var voided = book.MoveFromAuthorized(orderId, PaymentStatus.Voided, reason);
+                context.Publish(new PaymentVoidedV1(orderId, voided.PaymentId, voided.Amount, voided.Currency, reason));
                 break;
             case PaymentAction.Refund:
-                await PaymentStore.MoveFromAuthorizedAsync(context.Transaction, orderId, PaymentStatus.Refunded, reason, ct);
-                context.Publish(new PaymentRefundedV1(orderId, payment!.PaymentId, payment.Amount, payment.Currency.Trim(), reason));
+                var refunded = book.MoveFromAuthorized(orderId, PaymentStatus.Refunded, reason);
+                context.Publish(new PaymentRefundedV1(orderId, refunded.PaymentId, refunded.Amount, refunded.Currency, reason));
                 break;
         }
     }
