@@ -72,7 +72,7 @@ public sealed partial class LocalStack(string stateDir)
         await using var conn = new NpgsqlConnection(ConnectionStrings["gateway"]);
         await conn.OpenAsync(ct);
         var settings = new List<(string, string)>();
-        foreach (var name in new[] { "server_version", "synchronous_commit", "fsync", "wal_sync_method", "max_connections", "shared_buffers", "wal_buffers", "max_wal_size", "checkpoint_timeout", "commit_delay" })
+        foreach (var name in new[] { "server_version", "synchronous_commit", "fsync", "wal_sync_method", "max_connections", "shared_buffers", "wal_buffers", "max_wal_size", "checkpoint_timeout", "random_page_cost", "effective_cache_size", "commit_delay" })
         {
             await using var cmd = new NpgsqlCommand($"SHOW {name}", conn);
             settings.Add((name, (string)(await cmd.ExecuteScalarAsync(ct))!));

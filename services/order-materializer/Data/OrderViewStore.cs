@@ -130,14 +130,14 @@ public static class OrderViewStore
     /// <summary>An order still PENDING after a while: where its saga got to, for an operator.</summary>
     public sealed record StuckOrder(Guid OrderId, string? UserId, DateTimeOffset? CreatedAt, double AgeSeconds, IReadOnlyList<string> Events);
 
-    // Age counts from the order's createdAt, or, if order.created has not arrived, from the view's last change.
+    // Age counts from the order's createdAt, or, if order.created has not arrived, from when its view was first seen.
     private const string StuckSql = """
         SELECT v.order_id AS OrderId, v.user_id AS UserId, v.created_at AS CreatedAt,
-               EXTRACT(EPOCH FROM now() - COALESCE(v.created_at, v.updated_at))::float8 AS AgeSeconds,
+               EXTRACT(EPOCH FROM now() - COALESCE(v.created_at, v.first_seen_at))::float8 AS AgeSeconds,
                ARRAY(SELECT t.type FROM order_timeline t WHERE t.order_id = v.order_id ORDER BY t.occurred_at, t.event_id) AS Events
         FROM order_view v
-        WHERE v.status = 'PENDING' AND COALESCE(v.created_at, v.updated_at) <= now() - @OlderThan
-        ORDER BY COALESCE(v.created_at, v.updated_at), v.order_id
+        WHERE v.status = 'PENDING' AND COALESCE(v.created_at, v.first_seen_at) <= now() - @OlderThan
+        ORDER BY COALESCE(v.created_at, v.first_seen_at), v.order_id
         LIMIT @Limit
         """;
 
