@@ -29,7 +29,26 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         if (_cluster == IntPtr.Zero) throw new InvalidOperationException("rd_kafka_mock_cluster_new failed");
         Brokers = brokers;
         BootstrapServers = Marshal.PtrToStringAnsi(Native.rd_kafka_mock_cluster_bootstraps(_cluster))!;
+        DisableNagleOnListeners();
     }
+
+    /// <summary>
+    /// A real broker turns Nagle's algorithm off on its connections (Kafka's SocketServer sets
+    /// TCP_NODELAY); the mock brokers leave it on. With it on, a producer's pipelined requests (one per
+    /// partition) got their responses about 40 ms late: the broker held each small response back until
+    /// the client had acknowledged the previous one, and the client delays that acknowledgement by up
+    /// to 40 ms. Every relay batch that spans partitions paid it (measured: 44 ms for ten messages on
+    /// three partitions, 1.5 ms with the option set). Accepted connections inherit the option from
+    /// their listening socket on Linux, so it is set once on each broker's listener, found among this
+    /// process's sockets by its port. Elsewhere (no /proc) the brokers keep their default.
+    /// </summary>
+    private void DisableNagleOnListeners()
+    {
+        foreach (var fd in ProcessSockets.Listening(BrokerPorts)) ProcessSockets.SetNoDelay(fd);
+    }
+
+    /// <summary>The brokers' ports on 127.0.0.1, from the bootstrap list.</summary>
+    public IReadOnlySet<int> BrokerPorts => BootstrapServers.Split(',').Select(b => int.Parse(b[(b.LastIndexOf(':') + 1)..])).ToHashSet();
 
     /// <summary>Creates a topic with a chosen partition count (the mock cluster does not serve CreateTopics requests).</summary>
     public void CreateTopic(string topic, int partitions, int replicationFactor = 1)
@@ -41,7 +60,11 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     /// <summary>Takes broker <paramref name="brokerId"/> (1-based) down, as in an outage.</summary>
     public void SetBrokerDown(int brokerId) => Native.rd_kafka_mock_broker_set_down(_cluster, brokerId);
 
-    public void SetBrokerUp(int brokerId) => Native.rd_kafka_mock_broker_set_up(_cluster, brokerId);
+    public void SetBrokerUp(int brokerId)
+    {
+        Native.rd_kafka_mock_broker_set_up(_cluster, brokerId);
+        DisableNagleOnListeners(); // in case the broker listens on a new socket
+    }
 
     public void Dispose()
     {
@@ -66,4 +89,59 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         [DllImport(Lib)] public static extern int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
         [DllImport(Lib)] public static extern int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
     }
+}
+
+/// <summary>
+/// This process's TCP sockets on Linux (from /proc/self/fd), by local port: how the mock brokers'
+/// sockets, which librdkafka does not expose, are found. Empty where there is no /proc.
+/// </summary>
+public static class ProcessSockets
+{
+    private const int AF_INET = 2, SOL_SOCKET = 1, SO_ACCEPTCONN = 30, IPPROTO_TCP = 6, TCP_NODELAY = 1;
+
+    /// <summary>Listening sockets on one of <paramref name="ports"/>.</summary>
+    public static IEnumerable<int> Listening(IReadOnlySet<int> ports) => OnPorts(ports).Where(fd => Option(fd, SOL_SOCKET, SO_ACCEPTCONN));
+
+    /// <summary>Connected sockets on one of <paramref name="ports"/> (a broker's side of its connections).</summary>
+    public static IEnumerable<int> Accepted(IReadOnlySet<int> ports) => OnPorts(ports).Where(fd => !Option(fd, SOL_SOCKET, SO_ACCEPTCONN));
+
+    public static bool NoDelay(int fd) => Option(fd, IPPROTO_TCP, TCP_NODELAY);
+
+    public static void SetNoDelay(int fd)
+    {
+        var on = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, ref on, sizeof(int));
+    }
+
+    private static IEnumerable<int> OnPorts(IReadOnlySet<int> ports)
+    {
+        const string fds = "/proc/self/fd";
+        if (!Directory.Exists(fds)) yield break;
+        foreach (var path in Directory.GetFiles(fds))
+        {
+            if (!int.TryParse(Path.GetFileName(path), out var fd)) continue;
+            string? target;
+            try { target = new FileInfo(path).LinkTarget; }
+            catch (IOException) { continue; } // closed since the listing
+            if (target?.StartsWith("socket:") == true && LocalPort(fd) is { } port && ports.Contains(port)) yield return fd;
+        }
+    }
+
+    private static int? LocalPort(int fd)
+    {
+        var address = new byte[128]; // sockaddr_in: family (2 bytes), port (2, big-endian), address (4)
+        var length = address.Length;
+        if (getsockname(fd, address, ref length) != 0 || BitConverter.ToUInt16(address, 0) != AF_INET) return null;
+        return (address[2] << 8) | address[3];
+    }
+
+    private static bool Option(int fd, int level, int name)
+    {
+        int value = 0, length = sizeof(int);
+        return getsockopt(fd, level, name, ref value, ref length) == 0 && value != 0;
+    }
+
+    [DllImport("libc")] private static extern int getsockname(int fd, byte[] address, ref int length);
+    [DllImport("libc")] private static extern int getsockopt(int fd, int level, int name, ref int value, ref int length);
+    [DllImport("libc")] private static extern int setsockopt(int fd, int level, int name, ref int value, int length);
 }
