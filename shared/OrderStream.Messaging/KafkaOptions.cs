@@ -15,7 +15,11 @@ public sealed class KafkaOptions
     /// <summary>How long a fetch may wait for data. Keep it low against brokers that hold idle fetches for the full wait.</summary>
     [Range(0, 60_000)] public int? FetchWaitMaxMs { get; set; }
 
-    [Range(0, 1_000)] public int LingerMs { get; set; } = 1;
+    /// <summary>
+    /// How long the producer gathers messages per partition before it sends them (librdkafka's default):
+    /// fewer, larger produce requests, so less work for the broker on every produce and every fetch.
+    /// </summary>
+    [Range(0, 1_000)] public int LingerMs { get; set; } = 5;
 
     /// <summary>How long the producer keeps trying one message before the relay's batch fails and is retried.</summary>
     [Range(1_000, 600_000)] public int MessageTimeoutMs { get; set; } = 30_000;
