@@ -24,12 +24,14 @@ public sealed partial class OutboxRelay(
     // Only one relay per outbox works at a time (a transaction-scoped advisory lock), so two instances
     // of a service never publish one order's events out of order. Reading by id order (not by an id
     // high-water mark) is safe because an order's later event is always committed after its earlier one.
-    private const string LockSql = "SELECT pg_try_advisory_xact_lock(hashtext('orderstream.outbox'))";
-
-    private const string SelectSql = """
+    // The lock is tried in the same statement as the read (a materialized CTE runs it once, before the
+    // rows): one round trip per batch instead of two. Without the lock the statement returns no rows,
+    // which the relay treats as an idle outbox.
+    private const string LockAndSelectSql = """
+        WITH relay AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtext('orderstream.outbox')) AS locked)
         SELECT id, event_id AS EventId, topic, msg_key AS Key, event_type AS EventType, payload,
                traceparent AS TraceParent, tracestate AS TraceState
-        FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT @Limit
+        FROM outbox WHERE (SELECT locked FROM relay) AND sent_at IS NULL ORDER BY id LIMIT @Limit
         """;
 
     private const string MarkSentSql = "UPDATE outbox SET sent_at = now() WHERE id = ANY(@Ids)";
@@ -109,10 +111,7 @@ public sealed partial class OutboxRelay(
     {
         using var conn = db.OpenConnection();
         using var tx = conn.BeginTransaction();
-        if (!conn.ExecuteScalar<bool>(LockSql, transaction: tx))
-            return 0;
-
-        var rows = conn.Query<Row>(SelectSql, new { Limit = options.Value.BatchSize }, tx).AsList();
+        var rows = conn.Query<Row>(LockAndSelectSql, new { Limit = options.Value.BatchSize }, tx).AsList();
         if (rows.Count == 0) return 0;
 
         // Produce them all, then wait for every delivery report (each comes within message.timeout.ms).
