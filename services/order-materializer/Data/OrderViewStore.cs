@@ -102,23 +102,33 @@ public static class OrderViewStore
         return views.Select(v => ToView(v, timelines[v.OrderId])).ToList();
     }
 
+    // One statement, so one snapshot: with two (view, then timeline), a transaction committing in
+    // between gave a view whose timeline showed an event its status did not reflect yet. The view's
+    // columns repeat on each timeline row (a handful per order).
     private const string GetSql = """
-        SELECT order_id AS OrderId, status, reason, user_id AS UserId, items::text AS Items, amount, currency,
-               created_at AS CreatedAt, updated_at AS UpdatedAt, settled_at AS SettledAt
-        FROM order_view WHERE order_id = @OrderId;
-        SELECT order_id AS OrderId, type, event_id AS EventId, occurred_at AS OccurredAt FROM order_timeline WHERE order_id = @OrderId ORDER BY occurred_at, event_id;
+        SELECT v.order_id AS OrderId, v.status, v.reason, v.user_id AS UserId, v.items::text AS Items, v.amount, v.currency,
+               v.created_at AS CreatedAt, v.updated_at AS UpdatedAt, v.settled_at AS SettledAt,
+               t.type AS EventType, t.event_id AS EventId, t.occurred_at AS OccurredAt
+        FROM order_view v LEFT JOIN order_timeline t ON t.order_id = v.order_id
+        WHERE v.order_id = @OrderId
+        ORDER BY t.occurred_at, t.event_id
         """;
 
     private sealed record ViewRow(Guid OrderId, string Status, string? Reason, string? UserId, string? Items, decimal? Amount, string? Currency,
         DateTime? CreatedAt, DateTime UpdatedAt, DateTime? SettledAt);
 
+    private sealed record ViewWithEventRow(Guid OrderId, string Status, string? Reason, string? UserId, string? Items, decimal? Amount, string? Currency,
+        DateTime? CreatedAt, DateTime UpdatedAt, DateTime? SettledAt, string? EventType, Guid? EventId, DateTime? OccurredAt);
+
     private sealed record TimelineRow(Guid OrderId, string Type, Guid EventId, DateTime OccurredAt);
 
     public static async Task<OrderView?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid orderId, CancellationToken ct)
     {
-        await using var results = await conn.QueryMultipleAsync(new CommandDefinition(GetSql, new { OrderId = orderId }, tx, cancellationToken: ct));
-        var row = await results.ReadSingleOrDefaultAsync<ViewRow>();
-        return row is null ? null : ToView(row, await results.ReadAsync<TimelineRow>());
+        var rows = (await conn.QueryAsync<ViewWithEventRow>(new CommandDefinition(GetSql, new { OrderId = orderId }, tx, cancellationToken: ct))).AsList();
+        if (rows.Count == 0) return null;
+        var r = rows[0];
+        return ToView(new ViewRow(r.OrderId, r.Status, r.Reason, r.UserId, r.Items, r.Amount, r.Currency, r.CreatedAt, r.UpdatedAt, r.SettledAt),
+            rows.Where(e => e.EventId is not null).Select(e => new TimelineRow(e.OrderId, e.EventType!, e.EventId!.Value, e.OccurredAt!.Value)));
     }
 
     private static OrderView ToView(ViewRow row, IEnumerable<TimelineRow> timeline) =>
