@@ -100,6 +100,54 @@ public sealed class MaterializerTests(MaterializerFixture materializer) : IClass
     }
 
     [Fact]
+    public async Task A_view_is_read_in_one_snapshot_so_its_timeline_never_runs_ahead_of_its_status()
+    {
+        var id = Guid.CreateVersion7();
+        await ApplyAsync(new OrderCreatedV1(id, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
+
+        // Transactions commit back to back, each adding a timeline entry and setting the view's reason to
+        // the number of entries the order then has, as the materializer's own transactions change a
+        // view's status together with its timeline. Every read must show a pair that was committed together.
+        using var stop = new CancellationTokenSource();
+        var commits = 0;
+        var writer = Task.Run(async () =>
+        {
+            await using var conn = new Npgsql.NpgsqlConnection(materializer.ConnectionString);
+            await conn.OpenAsync();
+            for (var entries = 2; !stop.IsCancellationRequested; entries++)
+            {
+                await using var tx = await conn.BeginTransactionAsync();
+                await using var write = new Npgsql.NpgsqlCommand("""
+                    INSERT INTO order_timeline (order_id, event_id, type, occurred_at) VALUES (@id, @eventId, 'test.tick', now());
+                    UPDATE order_view SET reason = @entries::text WHERE order_id = @id;
+                    """, conn, tx);
+                write.Parameters.AddWithValue("id", id);
+                write.Parameters.AddWithValue("eventId", Guid.CreateVersion7());
+                write.Parameters.AddWithValue("entries", entries);
+                await write.ExecuteNonQueryAsync();
+                await tx.CommitAsync();
+                Interlocked.Increment(ref commits);
+            }
+        });
+
+        var reads = 0;
+        try
+        {
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); (clock.Elapsed < TimeSpan.FromSeconds(3) || Volatile.Read(ref commits) < 200) && clock.Elapsed < TimeSpan.FromSeconds(30) && !writer.IsCompleted; reads++)
+            {
+                var view = (await ViewAsync(id))!;
+                if (view.Reason is { } entries) Assert.Equal(int.Parse(entries), view.Timeline.Count);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await writer;
+        }
+        Assert.True(reads >= 100 && commits >= 200, $"{reads} reads while {commits} commits");
+    }
+
+    [Fact]
     public async Task Stuck_orders_are_listed_oldest_first_with_how_far_their_saga_got()
     {
         var old = Guid.CreateVersion7();
