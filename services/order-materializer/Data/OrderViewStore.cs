@@ -108,7 +108,7 @@ public static class OrderViewStore
     private const string GetSql = """
         SELECT v.order_id AS OrderId, v.status, v.reason, v.user_id AS UserId, v.items::text AS Items, v.amount, v.currency,
                v.created_at AS CreatedAt, v.updated_at AS UpdatedAt, v.settled_at AS SettledAt,
-               t.type AS EventType, t.event_id AS EventId, t.occurred_at AS OccurredAt
+               t.order_id AS OrderId, t.type, t.event_id AS EventId, t.occurred_at AS OccurredAt
         FROM order_view v LEFT JOIN order_timeline t ON t.order_id = v.order_id
         WHERE v.order_id = @OrderId
         ORDER BY t.occurred_at, t.event_id
@@ -117,18 +117,14 @@ public static class OrderViewStore
     private sealed record ViewRow(Guid OrderId, string Status, string? Reason, string? UserId, string? Items, decimal? Amount, string? Currency,
         DateTime? CreatedAt, DateTime UpdatedAt, DateTime? SettledAt);
 
-    private sealed record ViewWithEventRow(Guid OrderId, string Status, string? Reason, string? UserId, string? Items, decimal? Amount, string? Currency,
-        DateTime? CreatedAt, DateTime UpdatedAt, DateTime? SettledAt, string? EventType, Guid? EventId, DateTime? OccurredAt);
-
     private sealed record TimelineRow(Guid OrderId, string Type, Guid EventId, DateTime OccurredAt);
 
     public static async Task<OrderView?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid orderId, CancellationToken ct)
     {
-        var rows = (await conn.QueryAsync<ViewWithEventRow>(new CommandDefinition(GetSql, new { OrderId = orderId }, tx, cancellationToken: ct))).AsList();
-        if (rows.Count == 0) return null;
-        var r = rows[0];
-        return ToView(new ViewRow(r.OrderId, r.Status, r.Reason, r.UserId, r.Items, r.Amount, r.Currency, r.CreatedAt, r.UpdatedAt, r.SettledAt),
-            rows.Where(e => e.EventId is not null).Select(e => new TimelineRow(e.OrderId, e.EventType!, e.EventId!.Value, e.OccurredAt!.Value)));
+        // Split at the timeline's order_id: Dapper maps an order with no timeline row yet to a null entry.
+        var rows = (await conn.QueryAsync<ViewRow, TimelineRow?, (ViewRow View, TimelineRow? Entry)>(
+            new CommandDefinition(GetSql, new { OrderId = orderId }, tx, cancellationToken: ct), (view, entry) => (view, entry), splitOn: "OrderId")).AsList();
+        return rows.Count == 0 ? null : ToView(rows[0].View, rows.Where(r => r.Entry is not null).Select(r => r.Entry!));
     }
 
     private static OrderView ToView(ViewRow row, IEnumerable<TimelineRow> timeline) =>
