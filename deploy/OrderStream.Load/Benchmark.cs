@@ -212,7 +212,8 @@ public sealed class Benchmark(BenchmarkOptions options, LocalStack stack, TextWr
 
         md.AppendLine("## Settings");
         md.AppendLine();
-        md.AppendLine($"- Kafka: embedded librdkafka mock cluster, {stack.TopicPartitions(Contracts.Topics.OrderCreated)} partitions per topic");
+        var partitions = stack.TopicPartitions(Contracts.Topics.OrderCreated);
+        md.AppendLine($"- Kafka: embedded librdkafka mock cluster, {partitions} partition{(partitions == 1 ? "" : "s")} per topic");
         foreach (var (name, value) in await stack.PostgresSettingsAsync(ct))
             md.AppendLine($"- PostgreSQL {name}: `{value}`");
         var kafkaDefaults = new Messaging.KafkaOptions();

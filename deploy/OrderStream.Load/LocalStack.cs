@@ -45,7 +45,7 @@ public sealed partial class LocalStack(string stateDir)
         return groups;
     }
 
-    /// <summary>The settings each service runs with: its Kafka__*, Outbox__* and pool settings as seen in its environment.</summary>
+    /// <summary>The settings each service runs with: its Kafka__*, Outbox__*, GC, thread-pool and pool settings as seen in its environment.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> ServiceSettings()
     {
         var result = new Dictionary<string, IReadOnlyList<string>>();
@@ -56,7 +56,7 @@ public sealed partial class LocalStack(string stateDir)
                 .Where(kv => kv.Key.StartsWith("Kafka__", StringComparison.Ordinal) && kv.Key != "Kafka__BootstrapServers"
                              || kv.Key.StartsWith("Outbox__", StringComparison.Ordinal)
                              || kv.Key.StartsWith("Payment__", StringComparison.Ordinal)
-                             || kv.Key.StartsWith("DOTNET_gc", StringComparison.Ordinal) || kv.Key.StartsWith("DOTNET_ThreadPool", StringComparison.Ordinal))
+                             || kv.Key.StartsWith("DOTNET_gc", StringComparison.OrdinalIgnoreCase) || kv.Key.StartsWith("DOTNET_ThreadPool", StringComparison.Ordinal))
                 .Select(kv => $"{kv.Key}={kv.Value}")
                 .Concat(ProcFs.Environment(pid).TryGetValue("ConnectionStrings__Db", out var cs)
                     ? [$"pool: Maximum Pool Size={new NpgsqlConnectionStringBuilder(cs).MaxPoolSize}"]

@@ -118,8 +118,11 @@ up() {
   # Every OTEL_* variable of the caller's environment passes through to the services.
   # Six .NET processes share this machine's cores: workstation GC and no spinning for pool work, since
   # server GC's per-core heaps and threads that spin before sleeping cost more here than they give.
+  # Gen0 is capped at 4 MiB: the GC sizes it from the L3 cache, which a VM may report as hundreds of
+  # MiB (260 here), and each collection of a gen0 that large stopped a service for 40-90 ms.
   local common=("Kafka__BootstrapServers=$kafka" "Kafka__FetchWaitMaxMs=${KAFKA_FETCH_WAIT_MAX_MS:-5}" "Admin__ApiKey=$(cat "$STATE/admin.key")"
-    "DOTNET_gcServer=${DOTNET_gcServer:-0}" "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0}")
+    "DOTNET_gcServer=${DOTNET_gcServer:-0}" "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0}"
+    "DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}")
   start_service inventory "$ROOT/services/inventory/$bin/OrderStream.Inventory.dll" "$INVENTORY_PORT" \
     "${common[@]}" "ConnectionStrings__Db=${CS[inventory]}"
   start_service payment "$ROOT/services/payment/$bin/OrderStream.Payment.dll" "$PAYMENT_PORT" \
