@@ -19,13 +19,34 @@ public sealed record OutgoingEvent(string Topic, string Key, object Payload)
 /// </summary>
 public static class Outbox
 {
-    private const string InsertSql = """
+    private static readonly string InsertAllSql = InsertSql();
+
+    /// <summary>
+    /// The outbox insert, for a statement that also holds the state change in a <c>WITH</c> clause: one
+    /// statement is one transaction, so state and events still commit together, in one round trip instead of
+    /// a BEGIN, two statements and a COMMIT. <paramref name="filter"/> is a condition on the row's columns
+    /// (<c>msg_key</c>, <c>topic</c>...) that only the rows to write meet. Its parameters: <see cref="Parameters"/>.
+    /// </summary>
+    public static string InsertSql(string filter = "true") => $"""
         INSERT INTO outbox (event_id, topic, msg_key, event_type, payload, traceparent, tracestate)
         SELECT event_id, topic, msg_key, event_type, payload, traceparent, tracestate
         FROM unnest(@EventIds, @Topics, @Keys, @Types, @Payloads, @TraceParents, @TraceStates) WITH ORDINALITY
              AS r(event_id, topic, msg_key, event_type, payload, traceparent, tracestate, n)
+        WHERE {filter}
         ORDER BY n
         """;
+
+    /// <summary>The parameters of <see cref="InsertSql"/>: parallel arrays, one entry per row.</summary>
+    public static DynamicParameters Parameters(IReadOnlyList<OutboxRow> rows) => new(new
+    {
+        EventIds = rows.Select(r => r.EventId).ToArray(),
+        Topics = rows.Select(r => r.Topic).ToArray(),
+        Keys = rows.Select(r => r.Key).ToArray(),
+        Types = rows.Select(r => r.Topic).ToArray(),
+        Payloads = rows.Select(r => r.Payload).ToArray(),
+        TraceParents = rows.Select(r => r.TraceParent).ToArray(),
+        TraceStates = rows.Select(r => r.TraceState).ToArray(),
+    });
 
     /// <summary>The wire form of an event: the JSON envelope around its payload.</summary>
     public static byte[] Serialize(OutgoingEvent e, Guid eventId, Guid? causationId, DateTimeOffset occurredAt)
@@ -66,16 +87,7 @@ public static class Outbox
     public static async Task InsertAsync(NpgsqlTransaction tx, IReadOnlyList<OutboxRow> rows, CancellationToken ct)
     {
         if (rows.Count == 0) return;
-        await tx.Connection!.ExecuteAsync(new CommandDefinition(InsertSql, new
-        {
-            EventIds = rows.Select(r => r.EventId).ToArray(),
-            Topics = rows.Select(r => r.Topic).ToArray(),
-            Keys = rows.Select(r => r.Key).ToArray(),
-            Types = rows.Select(r => r.Topic).ToArray(),
-            Payloads = rows.Select(r => r.Payload).ToArray(),
-            TraceParents = rows.Select(r => r.TraceParent).ToArray(),
-            TraceStates = rows.Select(r => r.TraceState).ToArray(),
-        }, tx, cancellationToken: ct));
+        await tx.Connection!.ExecuteAsync(new CommandDefinition(InsertAllSql, Parameters(rows), tx, cancellationToken: ct));
     }
 }
 

@@ -29,22 +29,28 @@ public sealed record NewOrder(Guid OrderId, ValidOrder Order, string? Idempotenc
 /// <summary>Accepted orders. An order and its order.created event are written in one transaction (see <see cref="OrderWriter"/>).</summary>
 public static class OrderStore
 {
-    // Sorted by key, so two gateways writing overlapping keys take the index's locks in the same order (no
+    // One statement, so one transaction: the orders, and the order.created rows of those inserted. Sorted
+    // by key, so two gateways writing overlapping keys take the index's locks in the same order (no
     // deadlock); n breaks ties, so of two requests with one key in a batch the earlier is inserted and
     // ON CONFLICT DO NOTHING skips the later, like a second request arriving after the first committed.
-    private const string InsertSql = """
-        INSERT INTO orders (order_id, user_id, idempotency_key, request_hash, items, amount, currency, created_at)
-        SELECT order_id, user_id, idempotency_key, request_hash, items::jsonb, amount, currency, created_at
-        FROM unnest(@OrderIds, @UserIds, @IdempotencyKeys, @RequestHashes, @Items, @Amounts, @Currencies, @CreatedAts) WITH ORDINALITY
-             AS r(order_id, user_id, idempotency_key, request_hash, items, amount, currency, created_at, n)
-        ORDER BY user_id, idempotency_key, n
-        ON CONFLICT (user_id, idempotency_key) DO NOTHING
-        RETURNING order_id
+    private static readonly string AcceptSql = $"""
+        WITH inserted AS (
+            INSERT INTO orders (order_id, user_id, idempotency_key, request_hash, items, amount, currency, created_at)
+            SELECT order_id, user_id, idempotency_key, request_hash, items::jsonb, amount, currency, created_at
+            FROM unnest(@OrderIds, @UserIds, @IdempotencyKeys, @RequestHashes, @Items, @Amounts, @Currencies, @CreatedAts) WITH ORDINALITY
+                 AS r(order_id, user_id, idempotency_key, request_hash, items, amount, currency, created_at, n)
+            ORDER BY user_id, idempotency_key, n
+            ON CONFLICT (user_id, idempotency_key) DO NOTHING
+            RETURNING order_id
+        ), created AS (
+            {Outbox.InsertSql("msg_key::uuid IN (SELECT order_id FROM inserted)")}
+        )
+        SELECT order_id FROM inserted
         """;
 
     // The "= ANY" conditions keep the prepared (generic) plan on the unique index instead of a hash join
-    // over the whole table. Runs for the orders that were skipped: each conflicting row is this transaction's own (an earlier
-    // request of the batch) or committed (the insert waited for its transaction).
+    // over the whole table. Runs after the insert has committed, for the orders it skipped: each conflicting
+    // row is committed by then (an earlier request of the same batch, or one the insert waited for).
     private const string ExistingSql = """
         SELECT user_id, idempotency_key, order_id, request_hash FROM orders
         WHERE user_id = ANY(@UserIds) AND idempotency_key = ANY(@IdempotencyKeys)
@@ -56,14 +62,14 @@ public static class OrderStore
         new(orderId, OrderStatus.Pending, null, userId, items, amount, currency, createdAt, createdAt, null, []);
 
     /// <summary>
-    /// Writes <paramref name="orders"/> in <paramref name="tx"/>, each new one with its order.created outbox
-    /// row; a key already used answers with its order. Three statements whatever the number of orders.
-    /// Outcomes follow the list's order; call <see cref="OutboxSignal.Notify"/> after commit.
+    /// Writes <paramref name="orders"/>, each new one with its order.created outbox row, in one statement
+    /// (one transaction, one round trip whatever the number of orders); a key already used answers with its
+    /// order, read afterwards. Outcomes follow the list's order; call <see cref="OutboxSignal.Notify"/> after.
     /// </summary>
-    public static async Task<List<(AcceptOutcome Outcome, Guid OrderId)>> AcceptAsync(NpgsqlTransaction tx, IReadOnlyList<NewOrder> orders, CancellationToken ct)
+    public static async Task<List<(AcceptOutcome Outcome, Guid OrderId)>> AcceptAsync(NpgsqlConnection conn, IReadOnlyList<NewOrder> orders, CancellationToken ct)
     {
-        var conn = tx.Connection!;
-        var inserted = (await conn.QueryAsync<Guid>(new CommandDefinition(InsertSql, new
+        var parameters = Outbox.Parameters(orders.Select(o => o.Created).ToList());
+        parameters.AddDynamicParams(new
         {
             OrderIds = orders.Select(o => o.OrderId).ToArray(),
             UserIds = orders.Select(o => o.Order.UserId).ToArray(),
@@ -73,7 +79,8 @@ public static class OrderStore
             Amounts = orders.Select(o => o.Order.Amount).ToArray(),
             Currencies = orders.Select(o => o.Order.Currency).ToArray(),
             CreatedAts = orders.Select(o => o.CreatedAt).ToArray(),
-        }, tx, cancellationToken: ct))).ToHashSet();
+        });
+        var inserted = (await conn.QueryAsync<Guid>(new CommandDefinition(AcceptSql, parameters, cancellationToken: ct))).ToHashSet();
 
         // Only a key can conflict (order ids are fresh v7 uuids), so every skipped order has one.
         var skipped = orders.Where(o => !inserted.Contains(o.OrderId)).ToList();
@@ -84,11 +91,10 @@ public static class OrderStore
             {
                 UserIds = skipped.Select(o => o.Order.UserId).ToArray(),
                 IdempotencyKeys = skipped.Select(o => o.IdempotencyKey!).ToArray(),
-            }, tx, cancellationToken: ct));
+            }, cancellationToken: ct));
             foreach (var row in rows) existing[(row.UserId, row.IdempotencyKey)] = (row.OrderId, row.RequestHash);
         }
 
-        await Outbox.InsertAsync(tx, orders.Where(o => inserted.Contains(o.OrderId)).Select(o => o.Created).ToList(), ct);
         return orders.Select(o =>
         {
             if (inserted.Contains(o.OrderId)) return (AcceptOutcome.Created, o.OrderId);

@@ -26,7 +26,7 @@ public sealed class GatewayOptions
 /// <summary>
 /// Group commit for <c>POST /orders</c>: concurrent requests share one transaction. One loop takes the
 /// first queued order, then whatever else is queued by then, and writes them all with
-/// <see cref="OrderStore.AcceptAsync"/> and one commit. There is no waiting window, so a lone request
+/// <see cref="OrderStore.AcceptAsync"/>: one statement, one commit. There is no waiting window, so a lone request
 /// costs what it always did, and batches grow with the load (while one commits, the next queues up).
 /// Each request gets its answer only after the commit that holds its order.
 /// </summary>
@@ -107,9 +107,7 @@ public sealed class OrderWriter(NpgsqlDataSource db, OutboxSignal signal, IOptio
         try
         {
             await using var conn = await db.OpenConnectionAsync();
-            await using var tx = await conn.BeginTransactionAsync();
-            var outcomes = await OrderStore.AcceptAsync(tx, batch.Select(p => p.Order).ToList(), CancellationToken.None);
-            await tx.CommitAsync();
+            var outcomes = await OrderStore.AcceptAsync(conn, batch.Select(p => p.Order).ToList(), CancellationToken.None);
             if (outcomes.Any(o => o.Outcome == AcceptOutcome.Created)) signal.Notify();
             return outcomes;
         }
