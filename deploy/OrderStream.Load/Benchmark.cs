@@ -221,6 +221,7 @@ public sealed class Benchmark(BenchmarkOptions options, LocalStack stack, TextWr
         md.AppendLine($"- Defaults unless overridden below: Kafka__MaxBatchSize={kafkaDefaults.MaxBatchSize}, Kafka__ConsumerLanes={kafkaDefaults.ConsumerLanes}, " +
                       $"Kafka__LingerMs={kafkaDefaults.LingerMs}, Outbox__BatchSize={outboxDefaults.BatchSize}, Outbox__PollIntervalMs={outboxDefaults.PollIntervalMs}; " +
                       "consumer offsets stored after each commit and auto-committed every 1 s; producer idempotent, acks=all");
+        md.AppendLine($"- Scheduler: {stack.Scheduling()}");
         foreach (var (service, settings) in stack.ServiceSettings())
             md.AppendLine($"- {service}: {string.Join(", ", settings.Select(s => $"`{s}`"))}");
         md.AppendLine();

@@ -67,6 +67,25 @@ public sealed partial class LocalStack(string stateDir)
         return result;
     }
 
+    /// <summary>
+    /// How the kernel shares the CPU among the processes. With autogroups on, each session gets an equal
+    /// share whatever its number of threads; the services share the session of the shell that started them,
+    /// while PostgreSQL puts every backend in a session of its own. Giving the benchmark's session priority
+    /// (<c>echo -19 > /proc/self/autogroup</c>, as runs A to H did) therefore starves PostgreSQL (eighth round).
+    /// </summary>
+    public string Scheduling()
+    {
+        const string Switch = "/proc/sys/kernel/sched_autogroup_enabled";
+        if (!File.Exists(Switch) || File.ReadAllText(Switch).Trim() != "1") return "kernel autogroups off";
+        var members = Processes().SelectMany(p => p.Value.Select(pid => (Name: p.Key, Group: ProcFs.Autogroup(pid))))
+            .Where(m => m.Group is not null).Select(m => (m.Name, Group: m.Group!.Value)).ToList();
+        var sessions = members.GroupBy(m => m.Group.Id).ToList();
+        var own = sessions.Where(s => s.All(m => m.Name == "postgresql")).ToList();
+        var shared = sessions.Except(own).Select(s => $"{string.Join(", ", s.Select(m => m.Name).Distinct())} (nice {s.First().Group.Nice})");
+        var postgres = own.Count == 0 ? [] : new[] { $"postgresql {own.Sum(s => s.Count())} processes in {own.Count} sessions (nice {string.Join("/", own.Select(s => s.First().Group.Nice).Distinct())})" };
+        return "kernel autogroups, one equal share per session: " + string.Join("; ", shared.Concat(postgres));
+    }
+
     public async Task<IReadOnlyList<(string Name, string Value)>> PostgresSettingsAsync(CancellationToken ct)
     {
         await using var conn = new NpgsqlConnection(ConnectionStrings["gateway"]);
@@ -146,6 +165,21 @@ public static class ProcFs
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return new Dictionary<string, string>();
+        }
+    }
+
+    /// <summary>The kernel autogroup (the session's scheduling group) of a process and its nice value; null if not readable.</summary>
+    public static (string Id, int Nice)? Autogroup(int pid)
+    {
+        try
+        {
+            // "/autogroup-230747 nice 0"
+            var fields = File.ReadAllText($"/proc/{pid}/autogroup").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields is [var id, "nice", var nice] && int.TryParse(nice, out var n) ? (id, n) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
