@@ -77,13 +77,16 @@ public sealed partial class LocalStack(string stateDir)
     {
         const string Switch = "/proc/sys/kernel/sched_autogroup_enabled";
         if (!File.Exists(Switch) || File.ReadAllText(Switch).Trim() != "1") return "kernel autogroups off";
-        var members = Processes().SelectMany(p => p.Value.Select(pid => (Name: p.Key, Group: ProcFs.Autogroup(pid))))
-            .Where(m => m.Group is not null).Select(m => (m.Name, Group: m.Group!.Value)).ToList();
-        var sessions = members.GroupBy(m => m.Group.Id).ToList();
-        var own = sessions.Where(s => s.All(m => m.Name == "postgresql")).ToList();
-        var shared = sessions.Except(own).Select(s => $"{string.Join(", ", s.Select(m => m.Name).Distinct())} (nice {s.First().Group.Nice})");
-        var postgres = own.Count == 0 ? [] : new[] { $"postgresql {own.Sum(s => s.Count())} processes in {own.Count} sessions (nice {string.Join("/", own.Select(s => s.First().Group.Nice).Distinct())})" };
-        return "kernel autogroups, one equal share per session: " + string.Join("; ", shared.Concat(postgres));
+        var sessions = Processes()
+            .SelectMany(p => p.Value.Select(pid => (Name: p.Key, Group: ProcFs.Autogroup(pid))))
+            .Where(m => m.Group is not null)
+            .GroupBy(m => m.Group!.Value.Id)
+            .ToLookup(s => s.All(m => m.Name == "postgresql"));
+        var parts = sessions[false].Select(s => $"{string.Join(", ", s.Select(m => m.Name).Distinct())} (nice {s.First().Group!.Value.Nice})").ToList();
+        var postgres = sessions[true].ToList();
+        if (postgres.Count > 0)
+            parts.Add($"postgresql {postgres.Sum(s => s.Count())} processes in {postgres.Count} sessions (nice {string.Join("/", postgres.Select(s => s.First().Group!.Value.Nice).Distinct())})");
+        return "kernel autogroups, one equal share per session: " + string.Join("; ", parts);
     }
 
     public async Task<IReadOnlyList<(string Name, string Value)>> PostgresSettingsAsync(CancellationToken ct)
