@@ -148,6 +148,36 @@ public sealed class MaterializerTests(MaterializerFixture materializer) : IClass
     }
 
     [Fact]
+    public async Task A_view_that_another_transaction_creates_first_still_gets_every_fact()
+    {
+        // The materializer inserts the view of an order it has not seen whole. Here another transaction
+        // creates that view between the materializer's lock and its insert (as a second consumer on the
+        // same order could during a rebalance): the insert waits for it, fails on the key, and the event
+        // is applied again onto the view that now exists, instead of being lost.
+        var id = Guid.CreateVersion7();
+        await using var other = new Npgsql.NpgsqlConnection(materializer.ConnectionString);
+        await other.OpenAsync();
+        await using var tx = await other.BeginTransactionAsync();
+        await using (var create = new Npgsql.NpgsqlCommand("INSERT INTO order_view (order_id) VALUES (@id)", other, tx))
+        {
+            create.Parameters.AddWithValue("id", id);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var eventId = Guid.CreateVersion7();
+        await materializer.Kafka.ProduceEventAsync(new OrderCreatedV1(id, "first-writer-lost", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow), eventId);
+        await Eventually.True(async () => await materializer.QueryOneAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()") > 0,
+            TimeSpan.FromSeconds(10), "the materializer's insert to wait for the other transaction's view");
+        await tx.CommitAsync();
+
+        var view = await Eventually.Get(async () => await ViewAsync(id) is { UserId: not null } v ? v : null, TimeSpan.FromSeconds(10), "the order's fields on its view");
+        Assert.Equal(("first-writer-lost", 3.00m, OrderStatus.Pending), (view.UserId, view.Amount, view.Status));
+        Assert.Equal(eventId, Assert.Single(view.Timeline).EventId);
+        Assert.DoesNotContain(materializer.Kafka.ReadAll(Topics.DeadLetter(Topics.OrderCreated)), m => System.Text.Encoding.UTF8.GetString(m.Message.Key!) == id.ToString());
+    }
+
+    [Fact]
     public async Task Stuck_orders_are_listed_oldest_first_with_how_far_their_saga_got()
     {
         var old = Guid.CreateVersion7();

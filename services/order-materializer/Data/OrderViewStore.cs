@@ -8,65 +8,89 @@ namespace OrderStream.OrderMaterializer.Data;
 
 public static class OrderViewStore
 {
-    public sealed record Current(string Status, string? Reason, OrderFacts Facts);
+    /// <summary>An order's view as the transaction found it; <see cref="Exists"/> is false for an order seen for the first time.</summary>
+    public sealed record Current(string Status, string? Reason, OrderFacts Facts, bool Exists)
+    {
+        public static readonly Current New = new(OrderStatus.Pending, null, new OrderFacts(), Exists: false);
+    }
 
     /// <summary>An order as a consumer transaction leaves it: its status and facts, its fields if its order.created came, and the events it saw.</summary>
-    public sealed record Change(Guid OrderId, string Status, string? Reason, OrderFacts Facts, OrderCreatedV1? Created, IReadOnlyList<Envelope> Events);
+    public sealed record Change(Guid OrderId, bool Exists, string Status, string? Reason, OrderFacts Facts, OrderCreatedV1? Created, IReadOnlyList<Envelope> Events);
 
-    // Rows are created only for orders that have none (an INSERT ... ON CONFLICT on an existing row costs
-    // a speculative insertion), and created and locked in order-id order, so two transactions never wait on each other in a cycle.
-    // The "= ANY(@OrderIds)" lookups keep these statements on the primary key: the prepared (generic) plan
+    // Locked in order-id order, so two transactions never wait on each other in a cycle. The
+    // "= ANY(@OrderIds)" lookups keep these statements on the primary key: the prepared (generic) plan
     // of a join with unnest() is a hash join over a sequential scan of the whole table.
     private const string LockSql = """
-        INSERT INTO order_view (order_id)
-        SELECT id FROM (
-            SELECT id FROM unnest(@OrderIds) AS id
-            EXCEPT SELECT order_id FROM order_view WHERE order_id = ANY(@OrderIds)
-        ) AS missing ORDER BY id
-        ON CONFLICT DO NOTHING;
         SELECT order_id AS OrderId, status, reason, seen_created AS Created, seen_reserved AS Reserved, inventory_failure AS InventoryFailure,
                seen_authorized AS PaymentAuthorized, payment_failure AS PaymentFailure, seen_released AS Released,
                release_reason AS ReleaseReason, seen_sold AS Sold, seen_returned AS Returned, cancel_requested AS CancelRequested,
                cancel_reason AS CancelReason, seen_voided AS Voided, seen_refunded AS Refunded
-        FROM order_view WHERE order_id = ANY(@OrderIds) ORDER BY order_id FOR UPDATE;
+        FROM order_view WHERE order_id = ANY(@OrderIds) ORDER BY order_id FOR UPDATE
         """;
 
     private sealed record LockRow(Guid OrderId, string Status, string? Reason, bool Created, bool Reserved, string? InventoryFailure, bool PaymentAuthorized,
         string? PaymentFailure, bool Released, string? ReleaseReason, bool Sold, bool Returned, bool CancelRequested, string? CancelReason,
         bool Voided, bool Refunded);
 
-    /// <summary>Creates the rows of orders seen for the first time, locks every one, and returns their status and facts.</summary>
+    /// <summary>
+    /// Locks the views of <paramref name="orderIds"/> and returns each one's status and facts; an order
+    /// without a view yet gets <see cref="Current.New"/>, and <see cref="SaveAsync"/> inserts it whole.
+    /// </summary>
     public static async Task<Dictionary<Guid, Current>> LockAsync(NpgsqlTransaction tx, IEnumerable<Guid> orderIds, CancellationToken ct)
     {
         var ids = orderIds.Distinct().Order().ToArray();
-        var rows = await tx.Connection!.QueryAsync<LockRow>(new CommandDefinition(LockSql, new { OrderIds = ids }, tx, cancellationToken: ct));
-        return rows.ToDictionary(r => r.OrderId, r => new Current(r.Status, r.Reason, new OrderFacts(r.Created, r.Reserved, r.InventoryFailure,
-            r.PaymentAuthorized, r.PaymentFailure, r.Released, r.ReleaseReason, r.Sold, r.Returned, r.CancelRequested, r.CancelReason, r.Voided, r.Refunded)));
+        var rows = (await tx.Connection!.QueryAsync<LockRow>(new CommandDefinition(LockSql, new { OrderIds = ids }, tx, cancellationToken: ct)))
+            .ToDictionary(r => r.OrderId);
+        return ids.ToDictionary(id => id, id => rows.TryGetValue(id, out var r)
+            ? new Current(r.Status, r.Reason, new OrderFacts(r.Created, r.Reserved, r.InventoryFailure, r.PaymentAuthorized, r.PaymentFailure,
+                r.Released, r.ReleaseReason, r.Sold, r.Returned, r.CancelRequested, r.CancelReason, r.Voided, r.Refunded), Exists: true)
+            : Current.New);
     }
 
-    // One round trip for the whole transaction: every changed order, the fields of those whose
-    // order.created came, the timeline entries, and back the views as they now are (for the cache),
-    // so nothing is read again after the write.
+    // One round trip for the whole transaction: the views of orders seen for the first time inserted
+    // whole (not inserted empty, then rewritten with every index entry again), the others updated, the
+    // timeline entries, and back the views as they now are (for the cache), so nothing is read again
+    // after the write. The sub-statements share one snapshot, so the UPDATE never sees the INSERT's rows.
+    // A view that another transaction created since the lock (two consumers on one order during a
+    // rebalance) makes the INSERT fail on the primary key: the transaction rolls back, and the
+    // consumer applies its events again, which then find the view and update it.
     private const string SaveSql = """
-        UPDATE order_view v SET
-            status = u.status, reason = u.reason,
-            seen_created = u.created, seen_reserved = u.reserved, inventory_failure = u.inventory_failure,
-            seen_authorized = u.authorized, payment_failure = u.payment_failure, seen_released = u.released,
-            release_reason = u.release_reason, seen_sold = u.sold, seen_returned = u.returned, cancel_requested = u.cancel_requested,
-            cancel_reason = u.cancel_reason, seen_voided = u.voided, seen_refunded = u.refunded,
-            user_id = COALESCE(u.user_id, v.user_id), items = COALESCE(u.items::jsonb, v.items), amount = COALESCE(u.amount, v.amount),
-            currency = COALESCE(u.currency, v.currency), created_at = CASE WHEN u.user_id IS NULL THEN v.created_at ELSE u.created_at END,
-            updated_at = now(),
-            settled_at = CASE WHEN u.settled THEN COALESCE(v.settled_at, now()) END
-        FROM unnest(@OrderIds, @Statuses, @Reasons, @Created, @Reserved, @InventoryFailures, @Authorized, @PaymentFailures, @Released,
-                    @ReleaseReasons, @Sold, @Returned, @CancelRequested, @CancelReasons, @Voided, @Refunded, @Settled,
-                    @UserIds, @Items, @Amounts, @Currencies, @CreatedAts)
-             AS u(order_id, status, reason, created, reserved, inventory_failure, authorized, payment_failure, released,
-                  release_reason, sold, returned, cancel_requested, cancel_reason, voided, refunded, settled,
-                  user_id, items, amount, currency, created_at)
-        WHERE v.order_id = u.order_id AND v.order_id = ANY(@OrderIds)
-        RETURNING v.order_id AS OrderId, v.status, v.reason, v.user_id AS UserId, v.items::text AS Items, v.amount, v.currency,
-                  v.created_at AS CreatedAt, v.updated_at AS UpdatedAt, v.settled_at AS SettledAt;
+        WITH u AS (
+            SELECT * FROM unnest(@OrderIds, @Exists, @Statuses, @Reasons, @Created, @Reserved, @InventoryFailures, @Authorized, @PaymentFailures,
+                                 @Released, @ReleaseReasons, @Sold, @Returned, @CancelRequested, @CancelReasons, @Voided, @Refunded, @Settled,
+                                 @UserIds, @Items, @Amounts, @Currencies, @CreatedAts)
+                AS u(order_id, view_exists, status, reason, created, reserved, inventory_failure, authorized, payment_failure,
+                     released, release_reason, sold, returned, cancel_requested, cancel_reason, voided, refunded, settled,
+                     user_id, items, amount, currency, created_at)
+        ),
+        inserted AS (
+            INSERT INTO order_view (order_id, status, reason, seen_created, seen_reserved, inventory_failure, seen_authorized, payment_failure,
+                                    seen_released, release_reason, seen_sold, seen_returned, cancel_requested, cancel_reason, seen_voided,
+                                    seen_refunded, user_id, items, amount, currency, created_at, settled_at)
+            SELECT order_id, status, reason, created, reserved, inventory_failure, authorized, payment_failure,
+                   released, release_reason, sold, returned, cancel_requested, cancel_reason, voided,
+                   refunded, user_id, items::jsonb, amount, currency, CASE WHEN user_id IS NOT NULL THEN created_at END, CASE WHEN settled THEN now() END
+            FROM u WHERE NOT u.view_exists ORDER BY order_id
+            RETURNING order_id, status, reason, user_id, items, amount, currency, created_at, updated_at, settled_at
+        ),
+        updated AS (
+            UPDATE order_view v SET
+                status = u.status, reason = u.reason,
+                seen_created = u.created, seen_reserved = u.reserved, inventory_failure = u.inventory_failure,
+                seen_authorized = u.authorized, payment_failure = u.payment_failure, seen_released = u.released,
+                release_reason = u.release_reason, seen_sold = u.sold, seen_returned = u.returned, cancel_requested = u.cancel_requested,
+                cancel_reason = u.cancel_reason, seen_voided = u.voided, seen_refunded = u.refunded,
+                user_id = COALESCE(u.user_id, v.user_id), items = COALESCE(u.items::jsonb, v.items), amount = COALESCE(u.amount, v.amount),
+                currency = COALESCE(u.currency, v.currency), created_at = CASE WHEN u.user_id IS NULL THEN v.created_at ELSE u.created_at END,
+                updated_at = now(),
+                settled_at = CASE WHEN u.settled THEN COALESCE(v.settled_at, now()) END
+            FROM u
+            WHERE v.order_id = u.order_id AND u.view_exists AND v.order_id = ANY(@OrderIds)
+            RETURNING v.order_id, v.status, v.reason, v.user_id, v.items, v.amount, v.currency, v.created_at, v.updated_at, v.settled_at
+        )
+        SELECT order_id AS OrderId, status, reason, user_id AS UserId, items::text AS Items, amount, currency,
+               created_at AS CreatedAt, updated_at AS UpdatedAt, settled_at AS SettledAt
+        FROM (SELECT * FROM inserted UNION ALL SELECT * FROM updated) AS saved;
         INSERT INTO order_timeline (order_id, event_id, type, occurred_at)
         SELECT * FROM unnest(@EventOrderIds, @EventIds, @EventTypes, @OccurredAts)
         ON CONFLICT DO NOTHING;
@@ -82,7 +106,7 @@ public static class OrderViewStore
         var events = changes.SelectMany(c => c.Events.Select(e => (c.OrderId, Event: e))).ToList();
         await using var results = await tx.Connection!.QueryMultipleAsync(new CommandDefinition(SaveSql, new
         {
-            OrderIds = Each(c => c.OrderId), Statuses = Each(c => c.Status), Reasons = Each(c => c.Reason),
+            OrderIds = Each(c => c.OrderId), Exists = Each(c => c.Exists), Statuses = Each(c => c.Status), Reasons = Each(c => c.Reason),
             Created = Each(c => c.Facts.Created), Reserved = Each(c => c.Facts.Reserved), InventoryFailures = Each(c => c.Facts.InventoryFailure),
             Authorized = Each(c => c.Facts.PaymentAuthorized), PaymentFailures = Each(c => c.Facts.PaymentFailure), Released = Each(c => c.Facts.Released),
             ReleaseReasons = Each(c => c.Facts.ReleaseReason), Sold = Each(c => c.Facts.Sold), Returned = Each(c => c.Facts.Returned),
