@@ -62,6 +62,40 @@ public sealed class InventoryTests(InventoryFixture inventory) : IClassFixture<I
     }
 
     [Fact]
+    public async Task An_order_decided_meanwhile_by_another_transaction_is_decided_again_from_what_that_one_left()
+    {
+        // Inventory inserts the row of an order it decides about for the first time. Here another
+        // transaction (as another instance reading the order's cancel could) inserts that row, RELEASED
+        // by a cancel, between inventory's load and its insert: the insert waits for it and fails on the
+        // key, and the order.created is applied again onto the RELEASED row, which reserves nothing.
+        await SeedAsync("I-R", 5);
+        var order = Order(("I-R", 2));
+        await using var other = new Npgsql.NpgsqlConnection(inventory.ConnectionString);
+        await other.OpenAsync();
+        await using var tx = await other.BeginTransactionAsync();
+        await using (var cancel = new Npgsql.NpgsqlCommand("INSERT INTO inventory_orders (order_id, status, reason) VALUES (@id, 'RELEASED', @reason)", other, tx))
+        {
+            cancel.Parameters.AddWithValue("id", order.OrderId);
+            cancel.Parameters.AddWithValue("reason", FailureReasons.Cancelled);
+            await cancel.ExecuteNonQueryAsync();
+        }
+
+        var eventId = Guid.CreateVersion7();
+        await inventory.Kafka.ProduceEventAsync(order, eventId);
+        await Eventually.True(async () => await inventory.QueryOneAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()") > 0,
+            TimeSpan.FromSeconds(10), "inventory's insert to wait for the other transaction's row");
+        await tx.CommitAsync();
+
+        await Eventually.True(async () => await inventory.QueryOneAsync<long>("SELECT count(*) FROM inbox WHERE event_id = @eventId", new { eventId }) == 1,
+            TimeSpan.FromSeconds(10), "the order.created to be applied");
+        Assert.Equal("RELEASED", await inventory.QueryOneAsync<string>("SELECT status FROM inventory_orders WHERE order_id = @id", new { id = order.OrderId }));
+        Assert.Equal(0, await inventory.QueryOneAsync<long>("SELECT count(*) FROM reservations WHERE order_id = @id", new { id = order.OrderId }));
+        Assert.Equal(new Stock("I-R", 5, 0, 0, 5), await StockAsync("I-R"));
+        Assert.Equal(0, await inventory.QueryOneAsync<long>("SELECT count(*) FROM outbox WHERE msg_key = @id", new { id = order.OrderId.ToString() }));
+    }
+
+    [Fact]
     public async Task An_authorized_payment_sells_the_reservation_and_a_failed_one_releases_it()
     {
         await SeedAsync("I-D", 10);

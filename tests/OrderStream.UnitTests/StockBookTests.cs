@@ -59,17 +59,20 @@ public class StockBookTests
     }
 
     [Fact]
-    public void A_cancel_before_the_order_closes_it_with_nothing_and_an_order_nothing_was_decided_for_is_unused()
+    public void A_cancel_before_the_order_closes_it_with_nothing_and_an_order_nothing_was_decided_for_is_not_written()
     {
-        var (cancelled, unseen) = (Guid.NewGuid(), Guid.NewGuid());
-        var book = new StockBook(new Dictionary<Guid, string> { [cancelled] = HoldStatus.New, [unseen] = HoldStatus.New }, [], []);
+        var (cancelled, unseen, known) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var book = new StockBook(new Dictionary<Guid, string> { [cancelled] = HoldStatus.New, [unseen] = HoldStatus.New, [known] = HoldStatus.Reserved },
+            [new StockBook.Line(known, "A", 1, ReservationStatus.Reserved)], [new StockLevel("A", 0, 1, 0)]);
 
         Assert.Empty(book.Release(cancelled, FailureReasons.Cancelled));
+        book.Sell(known);
 
+        // The cancelled order is new to inventory (its row is inserted), the sold one is not (updated); the unseen one is left out.
         var changes = book.Changes();
-        Assert.Equal((cancelled, HoldStatus.Released), changes.Holds.Single() is var h ? (h.OrderId, h.Status) : default);
-        Assert.Equal([unseen], changes.Unused);
-        Assert.Empty(changes.Stock);
+        Assert.Equal([(cancelled, true, HoldStatus.Released), (known, false, HoldStatus.Sold)],
+            changes.Holds.Select(h => (h.OrderId, h.IsNew, h.Status)).OrderBy(h => h.IsNew ? 0 : 1));
+        Assert.DoesNotContain(changes.Holds, h => h.OrderId == unseen);
     }
 
     [Fact]

@@ -72,8 +72,7 @@ public sealed class StockBook
     /// <summary>What the steps changed, to write back: orders, reservation lines (new or moved) and stock rows.</summary>
     public BookChanges Changes() => new(
         _orders.Where(o => o.Value.Changed)
-            .Select(o => new HoldChange(o.Key, o.Value.Status, o.Value.Reason, o.Value.ReservedTrace)).ToList(),
-        _orders.Where(o => o.Value.Status == HoldStatus.New).Select(o => o.Key).ToList(),
+            .Select(o => new HoldChange(o.Key, o.Value.IsNew, o.Value.Status, o.Value.Reason, o.Value.ReservedTrace)).ToList(),
         _orders.Values.SelectMany(o => o.ChangedLines).ToList(),
         _changedSkus.Select(sku => _stock[sku]).ToList());
 
@@ -118,6 +117,8 @@ public sealed class StockBook
     private sealed class OrderEntry(string status)
     {
         private readonly HashSet<Line> _loaded = [];
+        /// <summary>Inventory had no row for the order: a decision inserts one (NEW is never stored).</summary>
+        public bool IsNew { get; } = status == HoldStatus.New;
         public string Status { get; private set; } = status;
         public string? Reason { get; private set; }
         public bool Changed { get; private set; }
@@ -137,14 +138,17 @@ public sealed class StockBook
     }
 }
 
-/// <summary>An order as a transaction leaves it; <see cref="ReservedTrace"/> is set when it was reserved in it (the deadline counts from then).</summary>
-public sealed record HoldChange(Guid OrderId, string Status, string? Reason, (string? TraceParent, string? TraceState)? ReservedTrace);
+/// <summary>
+/// An order as a transaction leaves it; <see cref="IsNew"/> when inventory had no row for it before (the
+/// row is inserted), <see cref="ReservedTrace"/> when it was reserved in it (the deadline counts from then).
+/// </summary>
+public sealed record HoldChange(Guid OrderId, bool IsNew, string Status, string? Reason, (string? TraceParent, string? TraceState)? ReservedTrace);
 
-/// <param name="Unused">Orders whose row was created only to lock them and that nothing was decided for (a payment result for an order inventory never saw): they are removed.</param>
-public sealed record BookChanges(IReadOnlyList<HoldChange> Holds, IReadOnlyList<Guid> Unused, IReadOnlyList<StockBook.Line> Lines, IReadOnlyList<StockLevel> Stock)
+/// <summary>What a transaction's book changed. An order nothing was decided for (a payment result for an order inventory never saw) is in none of it.</summary>
+public sealed record BookChanges(IReadOnlyList<HoldChange> Holds, IReadOnlyList<StockBook.Line> Lines, IReadOnlyList<StockLevel> Stock)
 {
     /// <summary>Nothing to write back (every event of the transaction was a no-op, e.g. a late payment result).</summary>
-    public bool IsEmpty => Holds.Count == 0 && Unused.Count == 0 && Lines.Count == 0 && Stock.Count == 0;
+    public bool IsEmpty => Holds.Count == 0 && Lines.Count == 0 && Stock.Count == 0;
 }
 
 /// <summary>The status of a reservation line (<c>reservations.status</c>).</summary>
