@@ -8,14 +8,14 @@ namespace OrderStream.OrderMaterializer.Data;
 
 public static class OrderViewStore
 {
-    /// <summary>An order's view as the transaction found it; <see cref="Exists"/> is false for an order seen for the first time.</summary>
-    public sealed record Current(string Status, string? Reason, OrderFacts Facts, bool Exists)
+    /// <summary>An order's view as the transaction found it; <see cref="IsNew"/> for an order seen for the first time (it has no view yet).</summary>
+    public sealed record Current(string Status, string? Reason, OrderFacts Facts, bool IsNew)
     {
-        public static readonly Current New = new(OrderStatus.Pending, null, new OrderFacts(), Exists: false);
+        public static readonly Current New = new(OrderStatus.Pending, null, new OrderFacts(), IsNew: true);
     }
 
     /// <summary>An order as a consumer transaction leaves it: its status and facts, its fields if its order.created came, and the events it saw.</summary>
-    public sealed record Change(Guid OrderId, bool Exists, string Status, string? Reason, OrderFacts Facts, OrderCreatedV1? Created, IReadOnlyList<Envelope> Events);
+    public sealed record Change(Guid OrderId, bool IsNew, string Status, string? Reason, OrderFacts Facts, OrderCreatedV1? Created, IReadOnlyList<Envelope> Events);
 
     // Locked in order-id order, so two transactions never wait on each other in a cycle. The
     // "= ANY(@OrderIds)" lookups keep these statements on the primary key: the prepared (generic) plan
@@ -43,7 +43,7 @@ public static class OrderViewStore
             .ToDictionary(r => r.OrderId);
         return ids.ToDictionary(id => id, id => rows.TryGetValue(id, out var r)
             ? new Current(r.Status, r.Reason, new OrderFacts(r.Created, r.Reserved, r.InventoryFailure, r.PaymentAuthorized, r.PaymentFailure,
-                r.Released, r.ReleaseReason, r.Sold, r.Returned, r.CancelRequested, r.CancelReason, r.Voided, r.Refunded), Exists: true)
+                r.Released, r.ReleaseReason, r.Sold, r.Returned, r.CancelRequested, r.CancelReason, r.Voided, r.Refunded), IsNew: false)
             : Current.New);
     }
 
@@ -56,10 +56,10 @@ public static class OrderViewStore
     // consumer applies its events again, which then find the view and update it.
     private const string SaveSql = """
         WITH u AS (
-            SELECT * FROM unnest(@OrderIds, @Exists, @Statuses, @Reasons, @Created, @Reserved, @InventoryFailures, @Authorized, @PaymentFailures,
+            SELECT * FROM unnest(@OrderIds, @IsNew, @Statuses, @Reasons, @Created, @Reserved, @InventoryFailures, @Authorized, @PaymentFailures,
                                  @Released, @ReleaseReasons, @Sold, @Returned, @CancelRequested, @CancelReasons, @Voided, @Refunded, @Settled,
                                  @UserIds, @Items, @Amounts, @Currencies, @CreatedAts)
-                AS u(order_id, view_exists, status, reason, created, reserved, inventory_failure, authorized, payment_failure,
+                AS u(order_id, is_new, status, reason, created, reserved, inventory_failure, authorized, payment_failure,
                      released, release_reason, sold, returned, cancel_requested, cancel_reason, voided, refunded, settled,
                      user_id, items, amount, currency, created_at)
         ),
@@ -70,7 +70,7 @@ public static class OrderViewStore
             SELECT order_id, status, reason, created, reserved, inventory_failure, authorized, payment_failure,
                    released, release_reason, sold, returned, cancel_requested, cancel_reason, voided,
                    refunded, user_id, items::jsonb, amount, currency, CASE WHEN user_id IS NOT NULL THEN created_at END, CASE WHEN settled THEN now() END
-            FROM u WHERE NOT u.view_exists ORDER BY order_id
+            FROM u WHERE u.is_new ORDER BY order_id
             RETURNING order_id, status, reason, user_id, items, amount, currency, created_at, updated_at, settled_at
         ),
         updated AS (
@@ -85,7 +85,7 @@ public static class OrderViewStore
                 updated_at = now(),
                 settled_at = CASE WHEN u.settled THEN COALESCE(v.settled_at, now()) END
             FROM u
-            WHERE v.order_id = u.order_id AND u.view_exists AND v.order_id = ANY(@OrderIds)
+            WHERE NOT u.is_new AND v.order_id = u.order_id AND v.order_id = ANY(@OrderIds)
             RETURNING v.order_id, v.status, v.reason, v.user_id, v.items, v.amount, v.currency, v.created_at, v.updated_at, v.settled_at
         )
         SELECT order_id AS OrderId, status, reason, user_id AS UserId, items::text AS Items, amount, currency,
@@ -106,7 +106,7 @@ public static class OrderViewStore
         var events = changes.SelectMany(c => c.Events.Select(e => (c.OrderId, Event: e))).ToList();
         await using var results = await tx.Connection!.QueryMultipleAsync(new CommandDefinition(SaveSql, new
         {
-            OrderIds = Each(c => c.OrderId), Exists = Each(c => c.Exists), Statuses = Each(c => c.Status), Reasons = Each(c => c.Reason),
+            OrderIds = Each(c => c.OrderId), IsNew = Each(c => c.IsNew), Statuses = Each(c => c.Status), Reasons = Each(c => c.Reason),
             Created = Each(c => c.Facts.Created), Reserved = Each(c => c.Facts.Reserved), InventoryFailures = Each(c => c.Facts.InventoryFailure),
             Authorized = Each(c => c.Facts.PaymentAuthorized), PaymentFailures = Each(c => c.Facts.PaymentFailure), Released = Each(c => c.Facts.Released),
             ReleaseReasons = Each(c => c.Facts.ReleaseReason), Sold = Each(c => c.Facts.Sold), Returned = Each(c => c.Facts.Returned),

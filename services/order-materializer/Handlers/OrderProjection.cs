@@ -69,7 +69,7 @@ public sealed class OrderProjection(OrderViewCache cache) :
     private sealed class Pending(Guid orderId, OrderViewStore.Current current)
     {
         public Guid OrderId { get; } = orderId;
-        public bool Exists { get; } = current.Exists;
+        public bool IsNew { get; } = current.IsNew;
         public string Status { get; set; } = current.Status;
         public string? Reason { get; set; } = current.Reason;
         public OrderFacts Facts { get; set; } = current.Facts;
@@ -106,7 +106,7 @@ public sealed class OrderProjection(OrderViewCache cache) :
     private async Task SaveAsync(EventContext context, CancellationToken ct)
     {
         var orders = _orders!.Values.Where(o => o.Events.Count > 0).ToList();
-        var changes = orders.Select(o => new OrderViewStore.Change(o.OrderId, o.Exists, o.Status, o.Reason, o.Facts, o.Created, o.Events)).ToList();
+        var changes = orders.Select(o => new OrderViewStore.Change(o.OrderId, o.IsNew, o.Status, o.Reason, o.Facts, o.Created, o.Events)).ToList();
         var views = await OrderViewStore.SaveAsync(context.Transaction, changes, ct);
         context.AfterCommit(_ => cache.SetAllAsync(views));
         context.AfterCommit(_ =>
