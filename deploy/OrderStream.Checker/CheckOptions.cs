@@ -1,4 +1,4 @@
-using T = OrderStream.Contracts.Topics;
+using G = OrderStream.Contracts.ConsumerGroups;
 
 namespace OrderStream.Checker;
 
@@ -14,9 +14,9 @@ public sealed record ConsumerGroup(string Name, Service Service, IReadOnlyList<s
     /// <summary>The groups of a default deployment: each consuming service's group is its name (<c>Kafka__GroupId</c> unset).</summary>
     public static readonly IReadOnlyList<ConsumerGroup> Defaults =
     [
-        new("inventory", Service.Inventory, [T.OrderCreated, T.PaymentAuthorized, T.PaymentFailed, T.OrderCancelRequested]),
-        new("payment", Service.Payment, [T.InventoryReserved, T.InventoryReleased, T.InventoryReturned]),
-        new("order-materializer", Service.Materializer, T.OrderFacts),
+        new("inventory", Service.Inventory, G.Inventory),
+        new("payment", Service.Payment, G.Payment),
+        new("order-materializer", Service.Materializer, G.Materializer),
     ];
 }
 

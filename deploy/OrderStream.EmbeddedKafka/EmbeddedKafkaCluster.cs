@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using OrderStream.Messaging;
 
 namespace OrderStream.EmbeddedKafka;
 
@@ -13,10 +14,18 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     private IntPtr _handle;
     private IntPtr _cluster;
 
+    // The same packaged librdkafka as the clients in this process and in the services.
+    static EmbeddedKafkaCluster() => KafkaNativeLibrary.ResolveFor(typeof(EmbeddedKafkaCluster).Assembly);
+
     public string BootstrapServers { get; }
     public int Brokers { get; }
 
-    public EmbeddedKafkaCluster(int brokers = 1)
+    /// <param name="brokers">How many brokers.</param>
+    /// <param name="consumerSessionTimeoutMs">
+    /// How long a member of a KIP-848 consumer group keeps its partitions without a heartbeat (after a
+    /// kill -9). A real broker's is group.consumer.session.timeout.ms (45 s by default); the mock's 30 s.
+    /// </param>
+    public EmbeddedKafkaCluster(int brokers = 1, int consumerSessionTimeoutMs = 10_000)
     {
         // The cluster needs an rd_kafka_t to hang off; a bare producer handle with no brokers serves.
         // No AdminClient is involved, so nothing polls (and burns a core) while the cluster idles.
@@ -27,6 +36,7 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         if (_handle == IntPtr.Zero) throw new InvalidOperationException($"rd_kafka_new failed: {error}");
         _cluster = Native.rd_kafka_mock_cluster_new(_handle, brokers);
         if (_cluster == IntPtr.Zero) throw new InvalidOperationException("rd_kafka_mock_cluster_new failed");
+        Native.rd_kafka_mock_set_group_consumer_session_timeout_ms(_cluster, consumerSessionTimeoutMs);
         Brokers = brokers;
         BootstrapServers = Marshal.PtrToStringAnsi(Native.rd_kafka_mock_cluster_bootstraps(_cluster))!;
         DisableNagleOnListeners();
@@ -57,6 +67,17 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         if (err != 0) throw new InvalidOperationException($"Creating topic {topic} failed: {Marshal.PtrToStringAnsi(Native.rd_kafka_err2str(err))}");
     }
 
+    /// <summary>
+    /// Deletes the records of <paramref name="topic"/> [<paramref name="partition"/>] before
+    /// <paramref name="beforeOffset"/>: the partition's log start moves there, as after a DeleteRecords
+    /// request (which the mock brokers do not serve).
+    /// </summary>
+    public void DeleteRecords(string topic, int partition, long beforeOffset)
+    {
+        var err = Native.rd_kafka_mock_partition_delete_records(_cluster, topic, partition, beforeOffset);
+        if (err != 0) throw new InvalidOperationException($"Deleting records of {topic} [{partition}] before {beforeOffset} failed: {Marshal.PtrToStringAnsi(Native.rd_kafka_err2str(err))}");
+    }
+
     /// <summary>Takes broker <paramref name="brokerId"/> (1-based) down, as in an outage.</summary>
     public void SetBrokerDown(int brokerId) => Native.rd_kafka_mock_broker_set_down(_cluster, brokerId);
 
@@ -75,7 +96,7 @@ public sealed class EmbeddedKafkaCluster : IDisposable
 
     private static class Native
     {
-        private const string Lib = "librdkafka.so.1";
+        private const string Lib = "librdkafka";
 
         [DllImport(Lib)] public static extern IntPtr rd_kafka_conf_new();
         [DllImport(Lib)] public static extern int rd_kafka_conf_set(IntPtr conf, string name, string value, StringBuilder errstr, nint errstrSize);
@@ -86,6 +107,8 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         [DllImport(Lib)] public static extern void rd_kafka_mock_cluster_destroy(IntPtr cluster);
         [DllImport(Lib)] public static extern IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr cluster);
         [DllImport(Lib)] public static extern int rd_kafka_mock_topic_create(IntPtr cluster, string topic, int partitions, int replicationFactor);
+        [DllImport(Lib)] public static extern void rd_kafka_mock_set_group_consumer_session_timeout_ms(IntPtr cluster, int timeoutMs);
+        [DllImport(Lib)] public static extern int rd_kafka_mock_partition_delete_records(IntPtr cluster, string topic, int partition, long beforeOffset);
         [DllImport(Lib)] public static extern int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
         [DllImport(Lib)] public static extern int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
     }

@@ -3,7 +3,6 @@ ensure_packages() {
   local need=()
   [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-  dpkg -s librdkafka-dev >/dev/null 2>&1 || need+=(librdkafka1 librdkafka-dev)
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
   command -v jq >/dev/null 2>&1 || need+=(jq)  # deploy/local/ordersctl

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test (unit, integration, system) on this machine, without Docker.
-# Installs what is missing (PostgreSQL 15, redis-server, librdkafka), builds, and runs `dotnet test`;
+# Installs what is missing (PostgreSQL 15, redis-server; the Kafka client comes from NuGet), builds, and runs `dotnet test`;
 # the test fixtures start a private PostgreSQL cluster, redis-server and embedded Kafka clusters on
 # free ports and stop them afterwards. Set ORDERSTREAM_TEST_KAFKA=host:port to use a real broker.
 set -euo pipefail

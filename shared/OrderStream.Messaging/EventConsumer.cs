@@ -159,9 +159,10 @@ public sealed partial class EventConsumer : BackgroundService
             EnableAutoOffsetStore = false,
             // Stored offsets reach the broker within a second, so a crash re-delivers at most about a second of (harmless) duplicates.
             AutoCommitIntervalMs = 1_000,
-            SessionTimeoutMs = _options.SessionTimeoutMs,
+            GroupProtocol = _options.GroupProtocol,
             FetchWaitMaxMs = _options.FetchWaitMaxMs,
         };
+        if (_options.GroupProtocol == GroupProtocol.Classic) config.SessionTimeoutMs = _options.SessionTimeoutMs;
         return new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler((_, e) => _logger.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason))
             .SetLogHandler((_, m) => _logger.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))

@@ -24,6 +24,15 @@ public sealed class KafkaOptions
     /// <summary>How long the producer keeps trying one message before the relay's batch fails and is retried.</summary>
     [Range(1_000, 600_000)] public int MessageTimeoutMs { get; set; } = 30_000;
 
+    /// <summary>
+    /// The consumer group protocol: <c>consumer</c> (KIP-848, Kafka 4.x and the embedded cluster: the
+    /// broker assigns partitions incrementally, and a restarted member is back in milliseconds) or
+    /// <c>classic</c> (brokers before 4.0: a rebalance stops the group, and a member rejoining waits
+    /// out about <see cref="SessionTimeoutMs"/>).
+    /// </summary>
+    public Confluent.Kafka.GroupProtocol GroupProtocol { get; set; } = Confluent.Kafka.GroupProtocol.Consumer;
+
+    /// <summary>The classic protocol's session timeout; with <c>consumer</c> the broker sets it (group.consumer.session.timeout.ms).</summary>
     [Range(3_000, 300_000)] public int SessionTimeoutMs { get; set; } = 10_000;
 
     /// <summary>
