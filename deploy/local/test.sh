@@ -2,7 +2,8 @@
 # Runs every test (unit, integration, system) on this machine, without Docker.
 # Installs what is missing (PostgreSQL 15, redis-server; the Kafka client comes from NuGet), builds, and runs `dotnet test`;
 # the test fixtures start a private PostgreSQL cluster, redis-server and embedded Kafka clusters on
-# free ports and stop them afterwards. Set ORDERSTREAM_TEST_KAFKA=host:port to use a real broker.
+# free ports and stop them afterwards. ORDERSTREAM_TEST_INFRA=containers runs Apache Kafka, PostgreSQL
+# and Redis in Docker containers instead (Testcontainers; README.md, "Tests against real Kafka").
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=lib.sh

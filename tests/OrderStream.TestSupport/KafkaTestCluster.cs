@@ -1,36 +1,42 @@
 using System.Text;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 using OrderStream.Contracts;
 using OrderStream.EmbeddedKafka;
 using OrderStream.Messaging;
+using Testcontainers.Kafka;
 
 namespace OrderStream.TestSupport;
 
 /// <summary>
-/// A Kafka cluster for one test class: a fresh embedded cluster (real protocol, in memory) with every
-/// saga and dead-letter topic, or, when ORDERSTREAM_TEST_KAFKA names bootstrap servers, that broker.
-/// Also the raw client the tests use to inject and read messages.
+/// A Kafka cluster for one test class with every saga and dead-letter topic: a fresh embedded cluster (real
+/// protocol, in memory) or an Apache Kafka container (see <see cref="TestInfra"/>). Also the raw client the
+/// tests use to inject and read messages.
 /// </summary>
-public sealed class KafkaTestCluster : IDisposable
+public abstract class KafkaTestCluster : IDisposable
 {
     public const int Partitions = 4;
-    private readonly EmbeddedKafkaCluster? _embedded;
     private readonly Lazy<IProducer<byte[]?, byte[]?>> _producer;
 
-    public string BootstrapServers { get; }
-
-    public KafkaTestCluster()
-    {
-        var external = Environment.GetEnvironmentVariable("ORDERSTREAM_TEST_KAFKA");
-        if (!string.IsNullOrWhiteSpace(external)) BootstrapServers = external;
-        else
-        {
-            _embedded = new EmbeddedKafkaCluster();
-            foreach (var topic in Topics.AllWithDeadLetters()) _embedded.CreateTopic(topic, Partitions);
-            BootstrapServers = _embedded.BootstrapServers;
-        }
+    protected KafkaTestCluster() =>
         _producer = new(() => new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = BootstrapServers, EnableIdempotence = true, Acks = Acks.All }).Build());
-    }
+
+    public static KafkaTestCluster Start() => TestInfra.Mode switch
+    {
+        TestInfraMode.Containers => new KafkaContainerCluster(),
+        _ => new EmbeddedKafkaTestCluster(),
+    };
+
+    /// <summary>The topics every cluster starts with, in both modes.</summary>
+    public static IReadOnlyList<TopicSpecification> TopicSpecifications { get; } =
+        [.. Topics.AllWithDeadLetters().Select(t => new TopicSpecification { Name = t, NumPartitions = Partitions, ReplicationFactor = 1 })];
+
+    public abstract string BootstrapServers { get; }
+
+    /// <summary>Takes the broker away with its data kept, as an outage; <see cref="SetBrokerUp"/> brings it back.</summary>
+    public abstract void SetBrokerDown();
+
+    public abstract void SetBrokerUp();
 
     /// <summary>Produces an event exactly as a relay would (envelope, key and headers).</summary>
     public Task<DeliveryResult<byte[]?, byte[]?>> ProduceEventAsync<TEvent>(TEvent evt, Guid? eventId = null) where TEvent : IEvent
@@ -99,12 +105,61 @@ public sealed class KafkaTestCluster : IDisposable
         return admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics[0].Partitions.Count;
     }
 
-    public void SetBrokerDown() => _embedded?.SetBrokerDown(1);
-    public void SetBrokerUp() => _embedded?.SetBrokerUp(1);
-
     public void Dispose()
     {
         if (_producer.IsValueCreated) _producer.Value.Dispose();
-        _embedded?.Dispose();
+        Release();
     }
+
+    protected abstract void Release();
+}
+
+public sealed class EmbeddedKafkaTestCluster : KafkaTestCluster
+{
+    private readonly EmbeddedKafkaCluster _cluster = new();
+
+    public EmbeddedKafkaTestCluster()
+    {
+        // The mock cluster does not take CreateTopics requests; it creates topics through its own call.
+        foreach (var topic in TopicSpecifications) _cluster.CreateTopic(topic.Name, topic.NumPartitions, topic.ReplicationFactor);
+    }
+
+    public override string BootstrapServers => _cluster.BootstrapServers;
+    public override void SetBrokerDown() => _cluster.SetBrokerDown(1);
+    public override void SetBrokerUp() => _cluster.SetBrokerUp(1);
+    protected override void Release() => _cluster.Dispose();
+}
+
+/// <summary>One Apache Kafka broker (KRaft) in a container of docker-compose's image.</summary>
+public sealed class KafkaContainerCluster : KafkaTestCluster
+{
+    private readonly KafkaContainer _container;
+
+    public override string BootstrapServers { get; }
+
+    public KafkaContainerCluster()
+    {
+        _container = TestInfra.Start(() => Builder().Build());
+        // The address the container advertises (its PLAINTEXT listener on the mapped port), as host:port.
+        BootstrapServers = $"{_container.Hostname}:{_container.GetMappedPublicPort(KafkaBuilder.KafkaPort)}";
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build();
+        admin.CreateTopicsAsync(TopicSpecifications).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The container as configured (building it needs Docker; the configuration does not).</summary>
+    public static KafkaBuilder Builder() =>
+        new KafkaBuilder(ContainerImages.Kafka)
+            // As in docker-compose: only the topics created above exist; a misspelt one is an error, not a new topic.
+            .WithEnvironment("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
+            // A member that dies without leaving (a killed service) keeps its partitions for the session
+            // timeout: 10 s, as on the embedded cluster and in compose (Kafka's default is 45 s).
+            .WithEnvironment("KAFKA_GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS", "10000")
+            .WithEnvironment("KAFKA_GROUP_CONSUMER_SESSION_TIMEOUT_MS", "10000");
+
+    // Paused, not stopped: a restarted container gets a new host port, while the services were given this
+    // one and the broker advertises it. A paused broker answers nothing, so clients time out (the readiness
+    // check after 2 s) where the embedded one refuses connections; either way it is down and keeps its data.
+    public override void SetBrokerDown() => _container.PauseAsync().GetAwaiter().GetResult();
+    public override void SetBrokerUp() => _container.UnpauseAsync().GetAwaiter().GetResult();
+    protected override void Release() => _container.DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

@@ -13,8 +13,8 @@ namespace OrderStream.TestSupport;
 /// </summary>
 public class OrderStreamStack : IAsyncLifetime
 {
-    public KafkaTestCluster Kafka { get; } = new();
-    public RedisServer Redis { get; } = new();
+    public KafkaTestCluster Kafka { get; } = KafkaTestCluster.Start();
+    public RedisServer Redis { get; } = RedisServer.Start();
     public Dictionary<string, string> Databases { get; } = new();
     public ServiceProcess Gateway { get; private set; } = null!;
     public ServiceProcess Inventory { get; private set; } = null!;

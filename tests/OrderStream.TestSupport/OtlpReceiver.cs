@@ -18,8 +18,8 @@ public sealed record ReceivedSpan(
 
 /// <summary>
 /// An OTLP/HTTP (protobuf) receiver on a free port, standing in for Jaeger in tests: services export to
-/// it with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf. It decodes only the fields the tests read (no
-/// OTLP proto package is available here, so the wire format is read with Google.Protobuf's reader).
+/// it with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf. It decodes only the fields the tests read, straight
+/// from the wire with Google.Protobuf's reader, so it needs no generated OTLP classes.
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {

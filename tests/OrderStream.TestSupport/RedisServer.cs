@@ -1,40 +1,81 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Testcontainers.Redis;
 
 namespace OrderStream.TestSupport;
 
-/// <summary>A redis-server on a free port, without persistence, for one test class.</summary>
-public sealed class RedisServer : IDisposable
+/// <summary>A Redis server without persistence for one test class: redis-server on a free port, or a container (see <see cref="TestInfra"/>).</summary>
+public abstract class RedisServer : IDisposable
+{
+    /// <summary>redis-server's options in both modes: a cache, nothing written to disk.</summary>
+    public static readonly IReadOnlyList<string> Options = ["--save", "", "--appendonly", "no"];
+
+    public static RedisServer Start() => TestInfra.Mode switch
+    {
+        TestInfraMode.Containers => new RedisContainerServer(),
+        _ => new LocalRedisServer(),
+    };
+
+    /// <summary>StackExchange.Redis configuration (host:port).</summary>
+    public abstract string Configuration { get; }
+
+    /// <summary>Stops the server, as in an outage (its address stays reserved for nothing else in the test).</summary>
+    public abstract void Kill();
+
+    public abstract void Dispose();
+}
+
+public sealed class LocalRedisServer : RedisServer
 {
     private readonly Process _process;
-    public int Port { get; }
-    public string Configuration => $"127.0.0.1:{Port}";
+    private readonly int _port = Repo.FreePort();
 
-    public RedisServer()
+    public override string Configuration => $"127.0.0.1:{_port}";
+
+    public LocalRedisServer()
     {
-        Port = Repo.FreePort();
         var psi = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "--port", _port.ToString(), "--bind", "127.0.0.1" }.Concat(Options)) psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException("redis-server did not start; run deploy/local/test.sh, which installs it.");
         _process.OutputDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            try { using var c = new TcpClient("127.0.0.1", Port); break; }
+            try { using var c = new TcpClient("127.0.0.1", _port); break; }
             catch (SocketException) when (DateTime.UtcNow < deadline) { Thread.Sleep(50); }
         }
     }
 
-    /// <summary>Kills the server, as in an outage (the port stays reserved for nothing else in the test).</summary>
-    public void Kill()
+    public override void Kill()
     {
         try { _process.Kill(); _process.WaitForExit(5_000); } catch (InvalidOperationException) { }
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         Kill();
         _process.Dispose();
     }
+}
+
+/// <summary>Redis in a container of docker-compose's image.</summary>
+public sealed class RedisContainerServer : RedisServer
+{
+    private readonly RedisContainer _container;
+
+    public override string Configuration { get; }
+
+    public RedisContainerServer()
+    {
+        _container = TestInfra.Start(() => Builder().Build());
+        Configuration = _container.GetConnectionString();
+    }
+
+    /// <summary>The container as configured (building it needs Docker; the configuration does not).</summary>
+    public static RedisBuilder Builder() => new RedisBuilder(ContainerImages.Redis).WithCommand(["redis-server", .. Options]);
+
+    public override void Kill() => _container.StopAsync().GetAwaiter().GetResult();
+
+    public override void Dispose() => _container.DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

@@ -12,8 +12,8 @@ namespace OrderStream.TestSupport;
 /// </summary>
 public abstract class ServiceFixture : IAsyncLifetime
 {
-    public KafkaTestCluster Kafka { get; } = new();
-    public RedisServer Redis { get; } = new();
+    public KafkaTestCluster Kafka { get; } = KafkaTestCluster.Start();
+    public RedisServer Redis { get; } = RedisServer.Start();
     public string ConnectionString { get; private set; } = "";
     public ServiceProcess Service { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
