@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using StackExchange.Redis;
 
 namespace OrderStream.TestSupport;
 
@@ -24,6 +25,13 @@ public sealed class RedisServer : IDisposable
             try { using var c = new TcpClient("127.0.0.1", Port); break; }
             catch (SocketException) when (DateTime.UtcNow < deadline) { Thread.Sleep(50); }
         }
+    }
+
+    /// <summary>Deletes <paramref name="key"/>, as if it had expired; false if there was none.</summary>
+    public async Task<bool> DeleteAsync(string key)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(Configuration);
+        return await redis.GetDatabase().KeyDeleteAsync(key);
     }
 
     /// <summary>Kills the server, as in an outage (the port stays reserved for nothing else in the test).</summary>
