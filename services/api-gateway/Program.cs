@@ -16,8 +16,10 @@ builder.Services.AddOrderRateLimiting();
 builder.Services.AddSingleton<ReadOnlyMode>();
 builder.Services.AddSingleton<DeadLetterKafka>();
 
-builder.Services.AddHttpClient<MaterializerClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Materializer"]!));
-builder.Services.AddHttpClient<InventoryClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Inventory"]!));
+builder.Services.AddHttpClient<MaterializerClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Materializer"]!))
+    .AddServiceCallResilience(builder.Configuration);
+builder.Services.AddHttpClient<InventoryClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Inventory"]!))
+    .AddServiceCallResilience(builder.Configuration);
 AdminProxy.AddClients(builder.Services, builder.Configuration);
 
 var app = builder.Build();

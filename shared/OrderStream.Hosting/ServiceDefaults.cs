@@ -124,7 +124,9 @@ public static class ServiceDefaults
     {
         BadHttpRequestException bad => bad.StatusCode,
         _ when Transient.IsTransient(ex) => StatusCodes.Status503ServiceUnavailable,
-        HttpRequestException or TaskCanceledException => StatusCodes.Status503ServiceUnavailable,
+        // Another service refused, failed or did not answer in time, or its circuit is open (Polly's
+        // TimeoutRejectedException, BrokenCircuitException): it is the dependency that is unavailable.
+        HttpRequestException or TaskCanceledException or ExecutionRejectedException => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
 }

@@ -45,14 +45,27 @@ public sealed class GatewayTests(GatewayFixture gateway, ITestOutputHelper outpu
     }
 
     [Fact]
-    public async Task Without_the_materializer_an_accepted_order_reads_as_pending_and_an_unknown_one_as_404()
+    public async Task Without_the_materializer_a_cached_order_reads_as_pending_an_uncached_one_is_503_and_an_unknown_one_404()
     {
         var response = await gateway.Http.PostAsJsonAsync("/orders", new { userId = "bob", currency = "EUR", items = new[] { new { sku = "S-2", qty = 1, price = 1m } } });
         var location = response.Headers.Location!.ToString();
+        var orderId = Guid.Parse(location.Split('/').Last());
 
-        var pending = await gateway.Http.GetAsync(location);
-        Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
+        // The gateway caches the pending view of an order it accepts (just after answering): polls read it there.
+        var pending = await Eventually.Get(async () =>
+        {
+            var r = await gateway.Http.GetAsync(location);
+            return r.StatusCode == HttpStatusCode.Accepted ? r : null;
+        }, TimeSpan.FromSeconds(10), "the accepted order to read as pending");
         Assert.Equal(OrderStatus.Pending, (await pending.Content.ReadFromJsonAsync<OrderView>(EventJson.Options))!.Status);
+
+        // Without that entry only the materializer could say how far the order got, and it cannot be asked.
+        await Eventually.True(() => gateway.Redis.DeleteAsync(OrderView.CacheKey(orderId)), TimeSpan.FromSeconds(5), "the cache entry to be deleted");
+        var unavailable = await gateway.Http.GetAsync(location);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
+        Assert.Equal("application/problem+json", unavailable.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(unavailable.Headers.RetryAfter?.Delta);
+        // The gateway's own table is the record of which orders exist.
         Assert.Equal(HttpStatusCode.NotFound, (await gateway.Http.GetAsync($"/orders/{Guid.NewGuid()}")).StatusCode);
     }
 

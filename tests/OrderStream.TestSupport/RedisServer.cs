@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using StackExchange.Redis;
 using Testcontainers.Redis;
 
 namespace OrderStream.TestSupport;
@@ -21,6 +22,13 @@ public abstract class RedisServer : IDisposable
 
     /// <summary>Stops the server, as in an outage (its address stays reserved for nothing else in the test).</summary>
     public abstract void Kill();
+
+    /// <summary>Deletes <paramref name="key"/>, as if it had expired; false if there was none.</summary>
+    public async Task<bool> DeleteAsync(string key)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(Configuration);
+        return await redis.GetDatabase().KeyDeleteAsync(key);
+    }
 
     public abstract void Dispose();
 }

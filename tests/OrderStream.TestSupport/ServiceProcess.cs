@@ -100,6 +100,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         if (_process is not { HasExited: false } p) return;
         kill(p.Id, 15);
+        kill(p.Id, SigCont); // a suspended process handles its SIGTERM only once it runs again
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try { await p.WaitForExitAsync(cts.Token); }
         catch (OperationCanceledException) { p.Kill(); await p.WaitForExitAsync(); }
@@ -111,6 +112,24 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (_process is not { HasExited: false } p) return;
         kill(p.Id, 9);
         await p.WaitForExitAsync();
+    }
+
+    /// <summary>
+    /// SIGSTOP: the process hangs as a whole, as in a stall. Its sockets stay open and the kernel still accepts
+    /// connections for it, so a caller sends its request and waits for an answer that does not come until
+    /// <see cref="Resume"/>.
+    /// </summary>
+    public void Suspend() => Signal(SigStop);
+
+    /// <summary>SIGCONT: a suspended process carries on where it stopped.</summary>
+    public void Resume() => Signal(SigCont);
+
+    private const int SigStop = 19, SigCont = 18;
+
+    private void Signal(int signal)
+    {
+        if (_process is not { HasExited: false } p) throw new InvalidOperationException($"{Name} is not running");
+        if (kill(p.Id, signal) != 0) throw new InvalidOperationException($"kill({p.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
     /// <summary>How many lines of output since the last start contain <paramref name="text"/>.</summary>

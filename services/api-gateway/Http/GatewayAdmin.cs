@@ -74,7 +74,7 @@ public sealed class AdminProxy(IHttpClientFactory clients)
         services.AddSingleton<AdminProxy>();
         foreach (var (service, setting) in GatewayAdmin.ProxiedServices)
             if (configuration[setting] is { Length: > 0 } address)
-                services.AddHttpClient(Name(service), c => c.BaseAddress = new Uri(address));
+                services.AddHttpClient(Name(service), c => c.BaseAddress = new Uri(address)).AddServiceCallResilience(configuration);
     }
 
     private static string Name(string service) => "admin-" + service;

@@ -77,7 +77,8 @@ public static class OrderEndpoints
     /// <summary>
     /// Read-through: Redis, then the materializer's view, then (for an order accepted a moment ago that
     /// the materializer has not seen yet) the gateway's own record. Only settled views are cached here:
-    /// they never change, so the cache can never serve them stale.
+    /// they never change, so the cache can never serve them stale. A cached view is answered even while
+    /// the materializer is down or hung; without one, that is a 503 within the call's timeout (<see cref="ServiceCalls"/>).
     /// <para>
     /// A pending order's answer waits (up to <see cref="GatewayOptions.PollWait"/>, or what the request's
     /// <c>Prefer: wait=N</c> asks) for the order to settle, then answers with the settled view: the
@@ -107,7 +108,17 @@ public static class OrderEndpoints
             return new JsonBytesResult(cached.Json, cached.IsSettled ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
         }
 
-        var view = await ReadViewAsync(materializer, logs.CreateLogger(typeof(OrderEndpoints)), orderId, ct) ?? await OrderStore.GetPendingViewAsync(db, orderId, ct);
+        OrderView? view;
+        try { view = await materializer.GetAsync(orderId, ct); }
+        catch (Exception ex) when (ServiceCalls.IsUnavailable(ex))
+        {
+            // The gateway's own record says whether the order exists, not how far its saga got: an order it
+            // accepted may have settled long ago (its cache entry expired), so "pending" would be a guess.
+            if (await OrderStore.GetOwnerAsync(db, orderId, ct) is null) return Results.Problem(statusCode: 404, title: "Order not found");
+            logs.CreateLogger(typeof(OrderEndpoints)).LogWarning("Order view unavailable for {OrderId}: {Error}", orderId, ex.Message);
+            return ServiceCalls.Unavailable(response, Materializer, ex);
+        }
+        view ??= await OrderStore.GetPendingViewAsync(db, orderId, ct);
         if (view is null) return Results.Problem(statusCode: 404, title: "Order not found");
         if (view.IsSettled)
         {
@@ -149,12 +160,13 @@ public static class OrderEndpoints
         }
     }
 
-    // The gateway accepted every order, so its own record says whether one exists; while the
-    // materializer cannot be asked, an accepted order is answered as not settled yet (202) rather than 503.
+    private const string Materializer = "order-materializer";
+
+    // For a cancel, which goes ahead without the view: inventory holds the truth and ignores a cancel of a failed order.
     private static async Task<OrderView?> ReadViewAsync(MaterializerClient materializer, ILogger logger, Guid orderId, CancellationToken ct)
     {
         try { return await materializer.GetAsync(orderId, ct); }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ServiceCalls.IsUnavailable(ex))
         {
             logger.LogWarning("Order view unavailable for {OrderId}: {Error}", orderId, ex.Message);
             return null;
