@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Dapper;
@@ -151,7 +152,11 @@ public sealed partial class OutboxRelay(
 
     private static void Produce(IProducer<byte[]?, byte[]?> kafka, Row row, int index, Exception?[] errors, CountdownEvent pending)
     {
+        var current = Activity.Current;
         var activity = MessagingTelemetry.StartSend(row.Topic, row.Key, row.EventId, row.EventType, row.TraceParent, row.TraceState);
+        // The span ends on the delivery thread, so it must not stay current on this one: the relay's next
+        // statements (marking the batch sent, the next poll) belong to no order's trace.
+        Activity.Current = current;
         var headers = new Confluent.Kafka.Headers
         {
             { Contracts.Headers.EventType, Encoding.UTF8.GetBytes(row.EventType) },
@@ -172,7 +177,7 @@ public sealed partial class OutboxRelay(
                 if (report.Error.IsError)
                 {
                     errors[index] = new KafkaException(report.Error);
-                    activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, report.Error.Reason);
+                    activity?.SetStatus(ActivityStatusCode.Error, report.Error.Reason);
                 }
                 else if (activity is { IsAllDataRequested: true })
                 {

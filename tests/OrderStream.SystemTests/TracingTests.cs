@@ -10,7 +10,10 @@ using Xunit.Abstractions;
 
 namespace OrderStream.SystemTests;
 
-/// <summary>The four services exporting traces and metrics by OTLP to a receiver the test runs.</summary>
+/// <summary>
+/// The four services exporting traces and metrics by OTLP to a receiver the test runs: metrics to the shared
+/// endpoint, traces to their own (as compose sends them to Jaeger), each signal with its own protocol.
+/// </summary>
 public sealed class TracedStack : OrderStreamStack
 {
     public OtlpReceiver Otlp { get; } = new();
@@ -18,7 +21,9 @@ public sealed class TracedStack : OrderStreamStack
     protected override IReadOnlyDictionary<string, string> ExtraSettings(string service) => new Dictionary<string, string>
     {
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Otlp.Endpoint,
-        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = Otlp.TracesEndpoint,
+        ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf",
+        ["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"] = "http/protobuf",
         ["OTEL_SERVICE_NAME"] = service,
         ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
         ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",
@@ -178,6 +183,15 @@ public sealed class TracingTests(TracedStack stack, ITestOutputHelper output) : 
     }
 
     [Fact]
+    public async Task Traces_go_to_the_signals_own_endpoint_which_wins_over_the_shared_one()
+    {
+        await stack.SeedAsync("T-6", 10);
+        await Eventually.True(() => Task.FromResult(!stack.Otlp.Spans.IsEmpty), TimeSpan.FromSeconds(20), "a span");
+        // Used as given, with no /v1/traces appended; nothing went to the shared endpoint's /v1/traces.
+        Assert.Equal([new Uri(stack.Otlp.TracesEndpoint).AbsolutePath], stack.Otlp.TracePaths.Keys);
+    }
+
+    [Fact]
     public async Task Scrapes_and_probes_are_not_traced()
     {
         foreach (var path in new[] { "/metrics", "/healthz", "/readyz" })
@@ -251,5 +265,10 @@ public sealed class UnexportedTraceTests(OrderStreamStack stack) : IClassFixture
         // Each send made a span of its own: the context moved on at every hop rather than being copied along.
         var spans = parents.Select(p => p.SpanId.ToHexString()).Append(callerSpan).ToList();
         Assert.Equal(spans.Count, spans.Distinct().Count());
+
+        var line = await Eventually.Get(() => Task.FromResult(File.ReadLines(stack.Gateway.LogFile).FirstOrDefault(l => l.Contains(orderId.ToString()) && l.StartsWith('{'))),
+            TimeSpan.FromSeconds(10), "the gateway's log line for the order");
+        using var json = JsonDocument.Parse(line);
+        Assert.Contains(json.RootElement.GetProperty("Scopes").EnumerateArray(), s => s.TryGetProperty("TraceId", out var t) && t.GetString() == traceId);
     }
 }
