@@ -20,7 +20,8 @@ namespace OrderStream.Hosting;
 /// </summary>
 public static class Telemetry
 {
-    // Polled by Prometheus and by orchestrators every few seconds: neither traced nor counted as requests.
+    // Polled by Prometheus and by orchestrators every few seconds: not traced (ServiceDefaults also keeps
+    // them out of the request metrics).
     private static readonly PathString[] Probes = ["/metrics", "/healthz", "/readyz"];
 
     internal static void Add(WebApplicationBuilder builder)

@@ -231,7 +231,7 @@ public sealed class TracingTests(TracedStack stack, ITestOutputHelper output) : 
 }
 
 /// <summary>The stack as it runs by default: no OTLP endpoint, so no span is recorded or exported.</summary>
-public sealed class UnexportedTraceTests(OrderStreamStack stack) : IClassFixture<OrderStreamStack>
+public sealed class UnexportedTracingTests(OrderStreamStack stack) : IClassFixture<OrderStreamStack>
 {
     [Fact]
     public async Task Without_an_exporter_every_event_of_an_order_still_carries_the_callers_trace_id()
