@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,8 +20,8 @@ namespace OrderStream.Hosting;
 
 /// <summary>
 /// What every OrderStream service shares, in two calls: <see cref="AddServiceDefaults"/> on the builder
-/// (logging, the service's NpgsqlDataSource, health checks, tracing, problem details, the admin key scheme) and
-/// <see cref="UseServiceDefaultsAsync"/> on the app (migrations, error handling, /healthz, /readyz).
+/// (logging, the service's NpgsqlDataSource, health checks, OpenTelemetry, problem details, the admin key scheme) and
+/// <see cref="UseServiceDefaultsAsync"/> on the app (migrations, error handling, /healthz, /readyz, /metrics).
 /// </summary>
 public static class ServiceDefaults
 {
@@ -100,7 +101,6 @@ public static class ServiceDefaults
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         await startup.ExecuteAsync(async ct => await Migrations.ApplyAsync(db, [typeof(OutboxRelay).Assembly, .. migrationAssemblies], logger, ct));
 
-        app.Use(Telemetry.EnrichServerSpan);
         // A dependency that is down is a 503 the client may retry, not a 500.
         app.Use(async (context, next) =>
         {
@@ -116,8 +116,10 @@ public static class ServiceDefaults
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).DisableHttpMetrics();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).DisableHttpMetrics();
+        // Prometheus scrapes it with no credential, as orchestrators probe /healthz; a scrape is not an API request.
+        app.MapPrometheusScrapingEndpoint().AllowAnonymous().DisableRateLimiting().DisableHttpMetrics();
     }
 
     private static int StatusFor(Exception ex) => ex switch

@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using OpenTelemetry;
+using Npgsql;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -15,72 +13,76 @@ using OrderStream.Messaging;
 namespace OrderStream.Hosting;
 
 /// <summary>
-/// Traces and metrics, exported by OTLP and configured by the standard <c>OTEL_*</c> variables
-/// (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_SERVICE_NAME</c>,
-/// <c>OTEL_TRACES_SAMPLER</c>, <c>OTEL_BSP_*</c>, ...). No endpoint configured: nothing is exported,
-/// but trace context is still created and propagated, so every log line carries trace and span ids.
+/// OpenTelemetry, configured by the standard <c>OTEL_*</c> variables. Metrics are always collected and
+/// served as Prometheus text on <c>/metrics</c>. Each signal is also exported by OTLP when an endpoint is
+/// set for it: <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> for both, or the signal's own
+/// <c>OTEL_EXPORTER_OTLP_TRACES_ENDPOINT</c> / <c>OTEL_EXPORTER_OTLP_METRICS_ENDPOINT</c>.
 /// </summary>
 public static class Telemetry
 {
-    /// <summary>Activity sources exported: our messaging spans plus the runtime's HTTP server, HTTP client and Npgsql spans.</summary>
-    public static readonly string[] Sources = [MessagingTelemetry.SourceName, "Microsoft.AspNetCore", "System.Net.Http", "Npgsql"];
-
-    /// <summary>Meters exported: every OrderStream meter plus ASP.NET Core's request duration.</summary>
-    public static readonly string[] Meters = ["OrderStream.*", "Microsoft.AspNetCore.Hosting", "System.Net.Http"];
+    // Polled by Prometheus and by orchestrators every few seconds: not traced (ServiceDefaults also keeps
+    // them out of the request metrics).
+    private static readonly PathString[] Probes = ["/metrics", "/healthz", "/readyz"];
 
     internal static void Add(WebApplicationBuilder builder)
     {
         var config = builder.Configuration;
-        var exporting = !string.IsNullOrWhiteSpace(config["OTEL_EXPORTER_OTLP_ENDPOINT"]) || !string.IsNullOrWhiteSpace(config["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
-        if (!exporting)
-        {
-            // Create (unrecorded) messaging activities anyway: their context travels in the Kafka headers,
-            // so one order keeps one trace id across services, and logs carry it.
-            ActivitySource.AddActivityListener(new ActivityListener
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(config["OTEL_SERVICE_NAME"]!))
+            .WithMetrics(metrics =>
             {
-                ShouldListenTo = source => source.Name == MessagingTelemetry.SourceName,
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
+                metrics.AddMeter("OrderStream.*")
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter();
+                if (OtlpEndpoint(config, "METRICS") is { } endpoint) metrics.AddOtlpExporter(endpoint.Apply);
+            })
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(MessagingTelemetry.SourceName);
+                if (OtlpEndpoint(config, "TRACES") is not { } endpoint)
+                {
+                    // Nowhere to send spans, so record none. Messaging spans are still created (unrecorded)
+                    // because their context is what travels in the Kafka headers: an order keeps one trace id
+                    // across services, and every log line carries it. HTTP and SQL are not instrumented, so
+                    // a request or a command costs what it would without OpenTelemetry.
+                    tracing.SetSampler(new AlwaysOffSampler());
+                    return;
+                }
+                tracing.AddAspNetCoreInstrumentation(o => o.Filter = context => !IsProbe(context.Request.Path))
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsql()
+                    .AddOtlpExporter(endpoint.Apply);
             });
-            return;
-        }
-
-        // OpenTelemetry.Extensions.Hosting is not on this machine's package mirror, so the providers are
-        // built with the SDK directly and disposed with the container (which flushes them on shutdown).
-        var resource = ResourceBuilder.CreateDefault().AddService(config["OTEL_SERVICE_NAME"]!);
-        builder.Services.AddSingleton(_ => Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddSource(Sources)
-            .AddOtlpExporter()
-            .Build());
-        builder.Services.AddSingleton(_ => Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddMeter(Meters)
-            .AddOtlpExporter()
-            .Build());
-        builder.Services.AddHostedService<ProviderActivator>();
     }
 
+    private static bool IsProbe(PathString path) => Array.Exists(Probes, path.Equals);
+
     /// <summary>
-    /// ASP.NET Core's server span carries no attributes of its own here (its instrumentation package is
-    /// not available), so name it "{method} {route}" and add the HTTP semantic-convention attributes.
+    /// Where a signal goes by OTLP: nowhere without an endpoint. The exporter itself reads only the shared
+    /// variables, so the signal's own endpoint and protocol (which win over the shared ones) are applied
+    /// here; its endpoint is used as given, with no <c>/v1/{signal}</c> appended, as the specification says.
     /// </summary>
-    internal static async Task EnrichServerSpan(HttpContext context, RequestDelegate next)
+    private static OtlpTarget? OtlpEndpoint(IConfiguration config, string signal)
     {
-        await next(context);
-        if (context.Features.Get<IHttpActivityFeature>()?.Activity is not { } activity) return;
-        var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
-        var status = context.Response.StatusCode;
-        activity.DisplayName = $"{context.Request.Method} {route ?? context.Request.Path}";
-        activity.SetTag("http.request.method", context.Request.Method);
-        activity.SetTag("http.route", route);
-        activity.SetTag("url.path", context.Request.Path.Value);
-        activity.SetTag("http.response.status_code", status);
-        if (status >= 500) activity.SetStatus(ActivityStatusCode.Error);
+        var own = config[$"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"];
+        if (string.IsNullOrWhiteSpace(own) && string.IsNullOrWhiteSpace(config["OTEL_EXPORTER_OTLP_ENDPOINT"])) return null;
+        return new OtlpTarget(string.IsNullOrWhiteSpace(own) ? null : new Uri(own), config[$"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL"]);
+    }
+
+    private sealed record OtlpTarget(Uri? Endpoint, string? Protocol)
+    {
+        public void Apply(OtlpExporterOptions options)
+        {
+            options.Protocol = Protocol switch { "grpc" => OtlpExportProtocol.Grpc, "http/protobuf" => OtlpExportProtocol.HttpProtobuf, _ => options.Protocol };
+            if (Endpoint is not null) options.Endpoint = Endpoint;
+        }
     }
 
     /// <summary>Npgsql traces only commands that run inside a span (a request or a message), not the relay's idle polling.</summary>
     /// <remarks>Spans are named by their SQL ("INSERT INTO inbox ...") rather than the database name, so a trace reads as what it did.</remarks>
-    internal static void ConfigureNpgsqlTracing(Npgsql.NpgsqlDataSourceBuilder builder) =>
+    internal static void ConfigureNpgsqlTracing(NpgsqlDataSourceBuilder builder) =>
         builder.ConfigureTracing(o => o
             .ConfigureCommandFilter(_ => Activity.Current is not null)
             .ConfigureBatchFilter(_ => Activity.Current is not null)
@@ -91,11 +93,5 @@ public static class Telemetry
     {
         var words = sql.Split((char[])[' ', '\n', '\r', '\t'], 6, StringSplitOptions.RemoveEmptyEntries);
         return string.Join(' ', words.Take(5)).TrimEnd(',', '(');
-    }
-
-    private sealed class ProviderActivator(TracerProvider tracer, MeterProvider meter) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) { _ = (tracer, meter); return Task.CompletedTask; }
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -83,6 +83,7 @@ public sealed partial class EventConsumer : BackgroundService
     {
         using var consumer = Build();
         consumer.Subscribe(_subscriptions.Topics);
+        MessagingTelemetry.StartCounters(_group, _subscriptions.Topics);
         LogStarted(_group, string.Join(", ", _subscriptions.Topics));
         var batch = new List<ConsumeResult<byte[]?, byte[]?>>(_options.MaxBatchSize);
         var consumeErrors = 0;
@@ -367,7 +368,7 @@ public sealed partial class EventConsumer : BackgroundService
             try { await _producer.Current.ProduceAsync(Topics.DeadLetter(message.Topic), deadLetter, token); }
             catch (Exception ex) { _producer.ReplaceIfFatal(ex); throw; }
         }, ct);
-        MessagingTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", message.Topic), _groupTag);
+        MessagingTelemetry.CountDeadLetter(_group, message.Topic);
         LogDeadLettered(error, message.Topic, message.Partition.Value, message.Offset.Value);
     }
 

@@ -6,8 +6,8 @@ using Confluent.Kafka;
 namespace OrderStream.Messaging;
 
 /// <summary>
-/// The one ActivitySource for messaging. Spans are named "{topic} publish" and "{topic} process" and
-/// carry the OpenTelemetry messaging attributes plus <c>order.id</c>, so an order's trace can be found by id.
+/// The one ActivitySource for messaging. Spans are named "send {topic}" and "process {topic}" and carry the
+/// OpenTelemetry messaging attributes plus <c>order.id</c>, so an order's trace can be found by id.
 /// </summary>
 public static class MessagingTelemetry
 {
@@ -24,8 +24,24 @@ public static class MessagingTelemetry
     internal static readonly Counter<long> Duplicates = Meter.CreateCounter<long>(
         "orderstream.consumer.duplicates", "{message}", "Events received again and skipped because the inbox already held their id");
 
-    internal static void CountDuplicate(string group, string topic) =>
-        Duplicates.Add(1, new KeyValuePair<string, object?>("messaging.consumer.group.name", group), new KeyValuePair<string, object?>("messaging.destination.name", topic));
+    internal static void CountDuplicate(string group, string topic) => Duplicates.Add(1, Tags(group, topic));
+
+    internal static void CountDeadLetter(string group, string topic) => DeadLettered.Add(1, Tags(group, topic));
+
+    /// <summary>
+    /// Starts a consumer's counters at zero for each of its topics, so that "none yet" reads as 0 on /metrics
+    /// and a rate can be taken from the start, instead of the series appearing with the first event.
+    /// </summary>
+    internal static void StartCounters(string group, IEnumerable<string> topics)
+    {
+        foreach (var topic in topics)
+        {
+            Duplicates.Add(0, Tags(group, topic));
+            DeadLettered.Add(0, Tags(group, topic));
+        }
+    }
+
+    private static TagList Tags(string group, string topic) => new() { { "messaging.consumer.group.name", group }, { "messaging.destination.name", topic } };
 
     /// <summary>The W3C context of the current activity, captured when an outbox row is written.</summary>
     public static (string? TraceParent, string? TraceState) CaptureCurrent()
@@ -40,13 +56,11 @@ public static class MessagingTelemetry
             ? context
             : default;
 
-    public static Activity? StartPublish(string topic, string key, Guid eventId, string eventType, string? traceParent, string? traceState)
+    /// <summary>The producer span of one outbox row, continuing the trace that wrote the row.</summary>
+    public static Activity? StartSend(string topic, string key, Guid eventId, string eventType, string? traceParent, string? traceState)
     {
-        var activity = Source.StartActivity($"{topic} publish", ActivityKind.Producer, ParseParent(traceParent, traceState));
-        if (activity is null) return null;
-        activity.SetTag("messaging.system", "kafka");
-        activity.SetTag("messaging.operation.type", "publish");
-        activity.SetTag("messaging.destination.name", topic);
+        var activity = Start("send", topic, ActivityKind.Producer, ParseParent(traceParent, traceState));
+        if (activity is not { IsAllDataRequested: true }) return activity;
         activity.SetTag("messaging.kafka.message.key", key);
         activity.SetTag("messaging.message.id", eventId.ToString());
         TagEventType(activity, eventType);
@@ -54,14 +68,12 @@ public static class MessagingTelemetry
         return activity;
     }
 
+    /// <summary>The consumer span of one message, continuing the trace of the producer span in its headers.</summary>
     public static Activity? StartProcess(ConsumeResult<byte[]?, byte[]?> message, string? key, string group, string? eventId, string? eventType)
     {
         var parent = ParseParent(Header(message.Message.Headers, Contracts.Headers.TraceParent), Header(message.Message.Headers, Contracts.Headers.TraceState));
-        var activity = Source.StartActivity($"{message.Topic} process", ActivityKind.Consumer, parent);
-        if (activity is null) return null;
-        activity.SetTag("messaging.system", "kafka");
-        activity.SetTag("messaging.operation.type", "process");
-        activity.SetTag("messaging.destination.name", message.Topic);
+        var activity = Start("process", message.Topic, ActivityKind.Consumer, parent);
+        if (activity is not { IsAllDataRequested: true }) return activity;
         activity.SetTag("messaging.consumer.group.name", group);
         activity.SetTag("messaging.destination.partition.id", message.Partition.Value.ToString());
         activity.SetTag("messaging.kafka.offset", message.Offset.Value);
@@ -69,6 +81,19 @@ public static class MessagingTelemetry
         activity.SetTag("messaging.message.id", eventId);
         TagEventType(activity, eventType);
         activity.SetTag("order.id", key);
+        return activity;
+    }
+
+    // Named "{operation} {destination}", as the messaging conventions ask. Attributes are set only on a
+    // recorded span: an unrecorded one (no exporter) exists only to carry the trace context on.
+    private static Activity? Start(string operation, string topic, ActivityKind kind, ActivityContext parent)
+    {
+        var activity = Source.StartActivity($"{operation} {topic}", kind, parent);
+        if (activity is not { IsAllDataRequested: true }) return activity;
+        activity.SetTag("messaging.system", "kafka");
+        activity.SetTag("messaging.operation.type", operation);
+        activity.SetTag("messaging.operation.name", operation);
+        activity.SetTag("messaging.destination.name", topic);
         return activity;
     }
 

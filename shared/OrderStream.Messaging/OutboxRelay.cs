@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Dapper;
@@ -151,13 +152,17 @@ public sealed partial class OutboxRelay(
 
     private static void Produce(IProducer<byte[]?, byte[]?> kafka, Row row, int index, Exception?[] errors, CountdownEvent pending)
     {
-        var activity = MessagingTelemetry.StartPublish(row.Topic, row.Key, row.EventId, row.EventType, row.TraceParent, row.TraceState);
+        var current = Activity.Current;
+        var activity = MessagingTelemetry.StartSend(row.Topic, row.Key, row.EventId, row.EventType, row.TraceParent, row.TraceState);
+        // The span ends on the delivery thread, so it must not stay current on this one: the relay's next
+        // statements (marking the batch sent, the next poll) belong to no order's trace.
+        Activity.Current = current;
         var headers = new Confluent.Kafka.Headers
         {
             { Contracts.Headers.EventType, Encoding.UTF8.GetBytes(row.EventType) },
             { Contracts.Headers.EventId, Encoding.UTF8.GetBytes(row.EventId.ToString()) },
         };
-        // The publish span continues the trace of the request that wrote the row; without a listener
+        // The send span continues the trace of the request that wrote the row; without a listener
         // the stored context is passed through unchanged.
         var traceParent = activity?.Id ?? row.TraceParent;
         var traceState = activity is null ? row.TraceState : activity.TraceStateString;
@@ -172,12 +177,12 @@ public sealed partial class OutboxRelay(
                 if (report.Error.IsError)
                 {
                     errors[index] = new KafkaException(report.Error);
-                    activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, report.Error.Reason);
+                    activity?.SetStatus(ActivityStatusCode.Error, report.Error.Reason);
                 }
-                else
+                else if (activity is { IsAllDataRequested: true })
                 {
-                    activity?.SetTag("messaging.destination.partition.id", report.Partition.Value.ToString());
-                    activity?.SetTag("messaging.kafka.offset", report.Offset.Value);
+                    activity.SetTag("messaging.destination.partition.id", report.Partition.Value.ToString());
+                    activity.SetTag("messaging.kafka.offset", report.Offset.Value);
                 }
                 activity?.Dispose();
                 pending.Signal();

@@ -86,7 +86,7 @@ public sealed partial class RetentionPruner(NpgsqlDataSource db, IOptions<Retent
             total += deleted;
         }
         while (deleted == batch && !ct.IsCancellationRequested);
-        if (total > 0) Pruned.Add(total, new KeyValuePair<string, object?>("table", table));
+        Pruned.Add(total, new KeyValuePair<string, object?>("table", table)); // 0 too: the series is there from the first round
         return total;
     }
 

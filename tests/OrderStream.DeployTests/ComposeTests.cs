@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using OrderStream.Contracts;
+using OrderStream.TestSupport;
 
 namespace OrderStream.DeployTests;
 
@@ -35,7 +37,7 @@ public class ComposeTests
 
     [Theory]
     [MemberData(nameof(AppService.Theory), MemberType = typeof(AppService))]
-    public void App_service_points_at_its_own_database_the_broker_and_jaeger(AppService app)
+    public void App_service_points_at_its_own_database_the_broker_and_sends_only_traces_to_jaeger(AppService app)
     {
         var env = Compose.Environment(app.Name);
 
@@ -48,7 +50,11 @@ public class ComposeTests
         Assert.Equal(postgres[app.Database.ToUpperInvariant() + "_DB_PASSWORD"], db["Password"]);
 
         Assert.Equal(string.Join(',', KafkaBrokers.Select(b => $"{b}:9092")), env["Kafka__BootstrapServers"]);
-        Assert.Equal("http://jaeger:4317", env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        // Traces only: the shared OTEL_EXPORTER_OTLP_ENDPOINT would send the metrics to Jaeger too, which keeps
+        // only traces; Prometheus scrapes the metrics instead.
+        Assert.Equal("http://jaeger:4317", env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
+        Assert.False(env.ContainsKey("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        Assert.False(env.ContainsKey("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"));
         Assert.Equal(app.Name, env["OTEL_SERVICE_NAME"]);
         Assert.Equal("8080", env["ASPNETCORE_HTTP_PORTS"]);
         Assert.Equal(app.DefaultGroupId(), env.GetValueOrDefault("Kafka__GroupId"));
@@ -126,6 +132,81 @@ public class ComposeTests
                 Assert.True(hostPort == "", $"{app.Name} publishes '{spec}', a fixed host port");
             }
     }
+}
+
+/// <summary>Prometheus and Grafana in docker-compose, their configuration files read as data.</summary>
+public class ComposeMetricsTests
+{
+    [Fact]
+    public void Prometheus_scrapes_every_service_on_its_metrics_endpoint()
+    {
+        var config = Yaml.Load(Compose.HostPath("prometheus", PrometheusConfigPath()));
+        var jobs = config.Seq("scrape_configs").Maps().ToList();
+        foreach (var app in AppService.All)
+        {
+            var port = Compose.Environment(app.Name)["ASPNETCORE_HTTP_PORTS"];
+            var job = Assert.Single(jobs, j => Targets(j).Contains($"{app.Name}:{port}"));
+            Assert.Equal("/metrics", job.Str("metrics_path") ?? "/metrics");
+            Assert.Equal("http", job.Str("scheme") ?? "http");
+            // Every replica of a scaled service is a target of its own, not whichever one DNS answers first.
+            Assert.Empty(job.Seq("static_configs"));
+        }
+    }
+
+    [Fact]
+    public void Grafana_provisions_the_prometheus_datasource_and_the_orderstream_dashboard()
+    {
+        var provisioning = Compose.HostPath("grafana", "/etc/grafana/provisioning");
+        var datasource = Assert.Single(YamlFiles(Path.Combine(provisioning, "datasources")).SelectMany(d => d.Seq("datasources").Maps()));
+        Assert.Equal(("prometheus", "http://prometheus:9090"), (datasource.Str("type"), datasource.Str("url")));
+        Assert.Contains("9090:9090", Compose.Service("prometheus").Seq("ports").Cast<string>());
+
+        var provider = Assert.Single(YamlFiles(Path.Combine(provisioning, "dashboards")).SelectMany(d => d.Seq("providers").Maps()));
+        var dashboards = Compose.HostPath("grafana", provider.Map("options").Str("path")!);
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(dashboards, "orderstream.json")));
+        Assert.Equal("orderstream", dashboard.RootElement.GetProperty("uid").GetString());
+        var targets = Panels(dashboard.RootElement).SelectMany(p => p.TryGetProperty("targets", out var t) ? t.EnumerateArray() : []).ToList();
+        Assert.NotEmpty(targets);
+        Assert.All(targets, t => Assert.Equal(datasource.Str("uid"), t.GetProperty("datasource").GetProperty("uid").GetString()));
+        Assert.Equal(provider.Map("options").Str("path") + "/orderstream.json", Compose.Environment("grafana")["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]);
+    }
+
+    [Fact]
+    public void The_dashboard_charts_the_saga_messaging_http_and_runtime_metrics_that_docs_list()
+    {
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repo.Root, "deploy", "grafana", "dashboards", "orderstream.json")));
+        var charted = Panels(dashboard.RootElement)
+            .SelectMany(p => p.TryGetProperty("targets", out var t) ? t.EnumerateArray() : [])
+            .SelectMany(t => Regex.Matches(t.GetProperty("expr").GetString()!, @"\b(?:orderstream|http|dotnet)_[a-z_]+").Select(m => Regex.Replace(m.Value, "_(bucket|count|sum)$", "")))
+            .ToHashSet();
+        string[] needed =
+        [
+            "orderstream_orders_accepted_total", "orderstream_orders_settled_total", "orderstream_saga_duration_seconds",
+            "orderstream_consumer_lag", "orderstream_outbox_depth", "orderstream_messaging_dead_lettered_total",
+            "orderstream_consumer_duplicates_total", "http_server_request_duration_seconds", "dotnet_gc_collections_total",
+            "dotnet_process_cpu_time_seconds_total",
+        ];
+        Assert.Subset(charted, needed.ToHashSet());
+        // Names as Prometheus shows them: a chart of a name the docs do not list is a typo or a metric that went away.
+        var docs = File.ReadAllText(Path.Combine(Repo.Root, "docs", "observability.md"));
+        Assert.All(charted, name => Assert.Contains($"`{name}`", docs));
+    }
+
+    private static string PrometheusConfigPath() =>
+        Compose.Service("prometheus").Seq("command").Cast<string>().Select(a => Regex.Match(a, "^--config.file=(.+)$")).Single(m => m.Success).Groups[1].Value;
+
+    // static_configs targets, and for DNS discovery each name with the job's port.
+    private static IEnumerable<string> Targets(Dictionary<object, object> job) =>
+        job.Seq("static_configs").Maps().SelectMany(c => c.Seq("targets").Cast<string>())
+            .Concat(job.Seq("dns_sd_configs").Maps().SelectMany(c => c.Seq("names").Cast<string>().Select(n => $"{n}:{c.Str("port")}")));
+
+    private static IEnumerable<Dictionary<object, object>> YamlFiles(string directory) =>
+        Directory.GetFiles(directory, "*.y*ml").Select(Yaml.Load);
+
+    private static IEnumerable<JsonElement> Panels(JsonElement container) =>
+        container.TryGetProperty("panels", out var panels)
+            ? panels.EnumerateArray().SelectMany(p => Panels(p).Prepend(p))
+            : [];
 }
 
 /// <summary>

@@ -46,6 +46,17 @@ internal static class Compose
     public static Dictionary<object, object> Service(string name) =>
         Services.TryGetValue(name, out var service) ? service : throw new KeyNotFoundException($"docker-compose.yml has no service '{name}'");
 
+    /// <summary>The file or directory on the host that a service mounts at <paramref name="containerPath"/> (short volume syntax).</summary>
+    public static string HostPath(string service, string containerPath)
+    {
+        var mounts = Service(service).Seq("volumes").Cast<string>().Select(v => v.Split(':')).Where(v => v.Length >= 2 && v[0].StartsWith('.'));
+        var mount = mounts.SingleOrDefault(v => v[1] == containerPath)
+            ?? throw new KeyNotFoundException($"docker-compose.yml's {service} mounts nothing from the repository at {containerPath}");
+        var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(Repo.Root, mount[0]));
+        Assert.True(System.IO.File.Exists(path) || Directory.Exists(path), $"{service} mounts {mount[0]}, which does not exist");
+        return path;
+    }
+
     /// <summary>A service's environment, whether written as a map or as a list of NAME=value.</summary>
     public static IReadOnlyDictionary<string, string?> Environment(string service) =>
         Service(service).Get("environment") switch

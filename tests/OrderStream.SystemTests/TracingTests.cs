@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -9,7 +10,10 @@ using Xunit.Abstractions;
 
 namespace OrderStream.SystemTests;
 
-/// <summary>The four services exporting traces and metrics by OTLP to a receiver the test runs.</summary>
+/// <summary>
+/// The four services exporting traces and metrics by OTLP to a receiver the test runs: metrics to the shared
+/// endpoint, traces to their own (as compose sends them to Jaeger), each signal with its own protocol.
+/// </summary>
 public sealed class TracedStack : OrderStreamStack
 {
     public OtlpReceiver Otlp { get; } = new();
@@ -17,7 +21,9 @@ public sealed class TracedStack : OrderStreamStack
     protected override IReadOnlyDictionary<string, string> ExtraSettings(string service) => new Dictionary<string, string>
     {
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Otlp.Endpoint,
-        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = Otlp.TracesEndpoint,
+        ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf",
+        ["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"] = "http/protobuf",
         ["OTEL_SERVICE_NAME"] = service,
         ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
         ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",
@@ -53,13 +59,13 @@ public sealed class TracingTests(TracedStack stack, ITestOutputHelper output) : 
         var orderId = await stack.PlaceAsync(Orders.Body(userId, ("T-1", qty, 2.00m)));
         Assert.Equal(status, (await stack.WaitSettledAsync(orderId)).Status);
 
-        // Each service exports in its own batches, so wait for the whole expected set: the POST, every publish, every process.
+        // Each service exports in its own batches, so wait for the whole expected set: the POST, every send, every process.
         var published = handled.Select(h => h.Topic).Distinct().ToList();
         var trace = await Eventually.Get(() => Task.FromResult(TraceOf(orderId) is { } t
                 && t.Any(s => s.Service == Gateway && s.Name == "POST /orders")
-                && published.All(topic => t.Any(s => s.Name == $"{topic} publish"))
+                && published.All(topic => t.Any(s => s.Name == $"send {topic}"))
                 && handled.All(h => t.Any(s => IsProcess(s, h.Service, h.Topic))) ? t : null),
-            TimeSpan.FromSeconds(20), "the order's POST, publish and process spans");
+            TimeSpan.FromSeconds(20), "the order's POST, send and process spans");
         output.WriteLine(Render(trace));
 
         // One trace, one tree: a single root (the POST) and every other span's parent in the trace.
@@ -72,23 +78,28 @@ public sealed class TracingTests(TracedStack stack, ITestOutputHelper output) : 
         foreach (var service in services)
             Assert.Contains(trace, s => s.Service == service && (s["db.system"] ?? s["db.system.name"]) == "postgresql");
 
-        foreach (var publish in trace.Where(s => s.Name.EndsWith(" publish")))
+        foreach (var send in trace.Where(s => s.Name.StartsWith("send ")))
         {
-            Assert.Equal((4 /* producer */, "kafka", "publish", orderId.ToString(), orderId.ToString()),
-                (publish.Kind, publish["messaging.system"], publish["messaging.operation.type"], publish["messaging.kafka.message.key"], publish["order.id"]));
-            Assert.Equal(publish.Name.Replace(" publish", ""), publish["messaging.destination.name"]);
-            Assert.NotNull(publish["messaging.message.id"]);
-            Assert.NotNull(publish["messaging.destination.partition.id"]);
-            Assert.Equal("1", publish["event.version"]);
+            Assert.Equal((4 /* producer */, "kafka", "send", "send", orderId.ToString(), orderId.ToString()),
+                (send.Kind, send["messaging.system"], send["messaging.operation.type"], send["messaging.operation.name"], send["messaging.kafka.message.key"], send["order.id"]));
+            Assert.Equal(send.Name["send ".Length..], send["messaging.destination.name"]);
+            Assert.NotNull(send["messaging.message.id"]);
+            Assert.NotNull(send["messaging.destination.partition.id"]);
+            Assert.NotNull(send["messaging.kafka.offset"]);
+            Assert.Equal("1", send["event.version"]);
         }
-        foreach (var process in trace.Where(s => s.Name.EndsWith(" process")))
+        foreach (var process in trace.Where(s => s.Name.StartsWith("process ")))
         {
-            Assert.Equal((5 /* consumer */, "kafka", "process", orderId.ToString(), process.Service),
-                (process.Kind, process["messaging.system"], process["messaging.operation.type"], process["order.id"], process["messaging.consumer.group.name"]));
+            Assert.Equal((5 /* consumer */, "kafka", "process", "process", orderId.ToString(), process.Service),
+                (process.Kind, process["messaging.system"], process["messaging.operation.type"], process["messaging.operation.name"], process["order.id"], process["messaging.consumer.group.name"]));
+            Assert.Equal(process.Name["process ".Length..], process["messaging.destination.name"]);
+            Assert.Equal(orderId.ToString(), process["messaging.kafka.message.key"]);
+            Assert.NotNull(process["messaging.message.id"]);
+            Assert.NotNull(process["messaging.destination.partition.id"]);
             Assert.NotNull(process["messaging.kafka.offset"]);
             Assert.NotNull(process["event.type"]);
-            // Each consumer's span hangs under the publish span of the message it handled.
-            Assert.EndsWith(" publish", trace.Single(s => s.SpanId == process.ParentSpanId).Name);
+            // Each consumer's span hangs under the send span of the message it handled.
+            Assert.Equal("send " + process["messaging.destination.name"], trace.Single(s => s.SpanId == process.ParentSpanId).Name);
         }
         Assert.DoesNotContain(trace.SelectMany(s => s.Attributes.Values), v => v.Contains("password", StringComparison.OrdinalIgnoreCase));
     }
@@ -171,6 +182,28 @@ public sealed class TracingTests(TracedStack stack, ITestOutputHelper output) : 
             "every metric: missing " + string.Join(", ", expected.Where(e => !stack.Otlp.Metrics.ContainsKey(e))));
     }
 
+    [Fact]
+    public async Task Traces_go_to_the_signals_own_endpoint_which_wins_over_the_shared_one()
+    {
+        await stack.SeedAsync("T-6", 10);
+        await Eventually.True(() => Task.FromResult(!stack.Otlp.Spans.IsEmpty), TimeSpan.FromSeconds(20), "a span");
+        // Used as given, with no /v1/traces appended; nothing went to the shared endpoint's /v1/traces.
+        Assert.Equal([new Uri(stack.Otlp.TracesEndpoint).AbsolutePath], stack.Otlp.TracePaths.Keys);
+    }
+
+    [Fact]
+    public async Task Scrapes_and_probes_are_not_traced()
+    {
+        foreach (var path in new[] { "/metrics", "/healthz", "/readyz" })
+            Assert.Equal(HttpStatusCode.OK, (await stack.Http.GetAsync(path)).StatusCode);
+        // A traced request after them: once its span has arrived, theirs would have too (spans leave in the order they end).
+        var marker = $"/orders/{Guid.NewGuid()}";
+        Assert.Equal(HttpStatusCode.NotFound, (await stack.Http.GetAsync(marker)).StatusCode);
+        await Eventually.True(() => Task.FromResult(stack.Otlp.Spans.Any(s => s.Service == Gateway && s["url.path"] == marker)), TimeSpan.FromSeconds(20), "the marker request's span");
+
+        Assert.DoesNotContain(stack.Otlp.Spans, s => s["url.path"] is "/metrics" or "/healthz" or "/readyz");
+    }
+
     private List<ReceivedSpan>? TraceOf(Guid orderId)
     {
         var spans = stack.Otlp.Spans.ToList();
@@ -180,7 +213,7 @@ public sealed class TracingTests(TracedStack stack, ITestOutputHelper output) : 
         return spans.Where(s => s.TraceId == traceIds[0]).ToList();
     }
 
-    private static bool IsProcess(ReceivedSpan s, string service, string topic) => s.Service == service && s.Name == $"{topic} process";
+    private static bool IsProcess(ReceivedSpan s, string service, string topic) => s.Service == service && s.Name == $"process {topic}";
 
     /// <summary>The trace as an indented tree: service, span name, duration, and when it started after the root.</summary>
     public static string Render(List<ReceivedSpan> trace)
@@ -194,5 +227,48 @@ public sealed class TracingTests(TracedStack stack, ITestOutputHelper output) : 
         }
         foreach (var root in trace.Where(s => s.ParentSpanId is null || trace.All(p => p.SpanId != s.ParentSpanId))) Walk(root, 0);
         return text.ToString();
+    }
+}
+
+/// <summary>The stack as it runs by default: no OTLP endpoint, so no span is recorded or exported.</summary>
+public sealed class UnexportedTracingTests(OrderStreamStack stack) : IClassFixture<OrderStreamStack>
+{
+    [Fact]
+    public async Task Without_an_exporter_every_event_of_an_order_still_carries_the_callers_trace_id()
+    {
+        await stack.SeedAsync("U-1", 10);
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        var callerSpan = ActivitySpanId.CreateRandom().ToHexString();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = JsonContent.Create(Orders.Body("hana", ("U-1", 1, 1.00m))) };
+        request.Headers.TryAddWithoutValidation("traceparent", $"00-{traceId}-{callerSpan}-01");
+        var response = await stack.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var orderId = (await response.Content.ReadFromJsonAsync<Orders.Accepted>())!.OrderId;
+        Assert.Equal(OrderStatus.Confirmed, (await stack.WaitSettledAsync(orderId)).Status);
+
+        // Every hop of the saga, each event emitted by a different service while handling the one before.
+        string[] hops = [Topics.OrderCreated, Topics.InventoryReserved, Topics.PaymentAuthorized, Topics.InventorySold, Topics.OrderUpdated];
+        var events = await Eventually.Get(() =>
+        {
+            var found = hops.SelectMany(topic => stack.Kafka.ReadAll(topic).Where(m => Encoding.UTF8.GetString(m.Message.Key!) == orderId.ToString())).ToList();
+            return Task.FromResult(hops.All(topic => found.Any(m => m.Topic == topic)) ? found : null);
+        }, TimeSpan.FromSeconds(20), "the order's event on every hop");
+
+        var parents = new List<ActivityContext>();
+        foreach (var message in events)
+        {
+            var traceParent = message.Message.Headers.TryGetLastBytes(Headers.TraceParent, out var value) ? Encoding.UTF8.GetString(value) : null;
+            Assert.True(ActivityContext.TryParse(traceParent, null, out var context), $"{message.Topic}: traceparent '{traceParent}'");
+            Assert.Equal(traceId, context.TraceId.ToHexString());
+            parents.Add(context);
+        }
+        // Each send made a span of its own: the context moved on at every hop rather than being copied along.
+        var spans = parents.Select(p => p.SpanId.ToHexString()).Append(callerSpan).ToList();
+        Assert.Equal(spans.Count, spans.Distinct().Count());
+
+        var line = await Eventually.Get(() => Task.FromResult(File.ReadLines(stack.Gateway.LogFile).FirstOrDefault(l => l.Contains(orderId.ToString()) && l.StartsWith('{'))),
+            TimeSpan.FromSeconds(10), "the gateway's log line for the order");
+        using var json = JsonDocument.Parse(line);
+        Assert.Contains(json.RootElement.GetProperty("Scopes").EnumerateArray(), s => s.TryGetProperty("TraceId", out var t) && t.GetString() == traceId);
     }
 }

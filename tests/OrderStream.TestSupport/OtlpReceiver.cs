@@ -18,15 +18,28 @@ public sealed record ReceivedSpan(
 
 /// <summary>
 /// An OTLP/HTTP (protobuf) receiver on a free port, standing in for Jaeger in tests: services export to
-/// it with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf. It decodes only the fields the tests read, straight
-/// from the wire with Google.Protobuf's reader, so it needs no generated OTLP classes.
+/// it with the http/protobuf protocol. It decodes only the fields the tests read, with Google.Protobuf's
+/// wire-format reader rather than generated OTLP types.
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     public ConcurrentQueue<ReceivedSpan> Spans { get; } = new();
     public ConcurrentDictionary<(string Service, string Metric), bool> Metrics { get; } = new();
+
+    /// <summary>The paths that trace exports arrived on.</summary>
+    public ConcurrentDictionary<string, bool> TracePaths { get; } = new();
+
+    /// <summary>The base URL (OTEL_EXPORTER_OTLP_ENDPOINT): traces on /v1/traces, metrics on /v1/metrics.</summary>
     public string Endpoint { get; }
+
+    /// <summary>
+    /// A whole URL for traces alone (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), on a path of its own, so a test
+    /// can tell which of the two endpoints a service used.
+    /// </summary>
+    public string TracesEndpoint => Endpoint + TracesOnlyPath;
+
+    private const string TracesOnlyPath = "/traces-only/v1/traces";
 
     public OtlpReceiver()
     {
@@ -36,11 +49,13 @@ public sealed class OtlpReceiver : IAsyncDisposable
         builder.WebHost.UseUrls(Endpoint);
         builder.Logging.ClearProviders();
         _app = builder.Build();
-        _app.MapPost("/v1/traces", async (HttpRequest request) =>
-        {
-            foreach (var span in DecodeTraces(await ReadAsync(request))) Spans.Enqueue(span);
-            return Results.Bytes([], "application/x-protobuf");
-        });
+        foreach (var path in new[] { "/v1/traces", TracesOnlyPath })
+            _app.MapPost(path, async (HttpRequest request) =>
+            {
+                TracePaths[request.Path] = true;
+                foreach (var span in DecodeTraces(await ReadAsync(request))) Spans.Enqueue(span);
+                return Results.Bytes([], "application/x-protobuf");
+            });
         _app.MapPost("/v1/metrics", async (HttpRequest request) =>
         {
             foreach (var metric in DecodeMetrics(await ReadAsync(request))) Metrics[metric] = true;

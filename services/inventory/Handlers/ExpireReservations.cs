@@ -26,6 +26,7 @@ public sealed partial class ExpireReservations(NpgsqlDataSource db, OutboxSignal
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         var settings = options.Value;
+        Expired.Add(0); // on /metrics from the start: 0 timeouts, not "no data"
         using var timer = new PeriodicTimer(settings.ScanInterval);
         while (await timer.WaitForNextTickAsync(ct))
         {

@@ -31,7 +31,10 @@ public sealed class OrderProjection(OrderViewCache cache) :
 {
     private static readonly Meter Meter = new("OrderStream.OrderMaterializer");
     private static readonly Counter<long> Settled = Meter.CreateCounter<long>("orderstream.orders.settled", "{order}", "Orders that reached a final status, by status and reason");
-    private static readonly Histogram<double> SagaDuration = Meter.CreateHistogram<double>("orderstream.saga.duration", "s", "From order accepted to order settled");
+    // Buckets from a settle within a hop or two (tens of ms) up to the saga deadline (3 minutes by default):
+    // the SDK's default buckets are sized for milliseconds and would put every order in the first one.
+    private static readonly Histogram<double> SagaDuration = Meter.CreateHistogram<double>("orderstream.saga.duration", "s", "From order accepted to order settled",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 180, 300] });
 
     public Task HandleAsync(OrderCreatedV1 evt, EventContext context, CancellationToken ct) =>
         ApplyAsync(evt.OrderId, f => f with { Created = true }, context, ct, created: evt);
