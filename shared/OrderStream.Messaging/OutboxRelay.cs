@@ -151,7 +151,12 @@ public sealed partial class OutboxRelay(
 
     private static void Produce(IProducer<byte[]?, byte[]?> kafka, Row row, int index, Exception?[] errors, CountdownEvent pending)
     {
+        // The span ends on librdkafka's delivery thread, so on this thread it would stay Activity.Current for
+        // good: every later statement of the relay (its idle polls, the next batch's read) would become a
+        // child of this finished span, and the order's trace would keep growing for as long as the service ran.
+        var outside = System.Diagnostics.Activity.Current;
         var activity = MessagingTelemetry.StartPublish(row.Topic, row.Key, row.EventId, row.EventType, row.TraceParent, row.TraceState);
+        System.Diagnostics.Activity.Current = outside;
         var headers = new Confluent.Kafka.Headers
         {
             { Contracts.Headers.EventType, Encoding.UTF8.GetBytes(row.EventType) },

@@ -47,6 +47,21 @@ public sealed class TraceViewerTests(ViewedStack stack, ITestOutputHelper output
         Assert.Subset((await stack.Viewer.ResourcesAsync()).ToHashSet(), Services.ToHashSet());
     }
 
+    [Fact]
+    public async Task An_order_trace_ends_with_its_saga_and_takes_in_no_statement_run_after_it()
+    {
+        await stack.SeedAsync("V-2", 10);
+        var first = await TraceOfAsync(await PlaceConfirmedAsync("V-2"));
+        // A later order makes every service's outbox relay read and publish again.
+        var second = await TraceOfAsync(await PlaceConfirmedAsync("V-2"));
+
+        // Every statement of the first saga ran before its order was confirmed, so before the second was placed.
+        // A relay that left its last publish span current would add its later reads here, for ever.
+        var secondPlaced = second.Min(s => s.StartNanos);
+        var firstNow = await stack.Viewer.TraceAsync(first[0].TraceId);
+        Assert.DoesNotContain(firstNow, s => (s["db.system.name"] ?? s["db.system"]) is not null && s.StartNanos >= secondPlaced);
+    }
+
     private async Task<Guid> PlaceConfirmedAsync(string sku)
     {
         var orderId = await stack.PlaceAsync(Orders.Body("alice", (sku, 1, 2.00m)));
