@@ -146,7 +146,7 @@ up() {
     local otlp_port=$TRACE_VIEWER_OTLP_GRPC_PORT
     [ "${OTEL_EXPORTER_OTLP_PROTOCOL:-grpc}" = grpc ] || otlp_port=$TRACE_VIEWER_OTLP_HTTP_PORT
     export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$otlp_port"
-    traces="http://127.0.0.1:$TRACE_VIEWER_PORT   (Aspire Dashboard: Traces, filter order.id; API /api/telemetry/traces)"
+    traces="http://127.0.0.1:$TRACE_VIEWER_PORT   (Aspire Dashboard; one order's trace: /traces?filters=order.id:equals:<orderId>)"
   elif [ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]; then
     traces="exported to $OTEL_EXPORTER_OTLP_ENDPOINT (OTEL_EXPORTER_OTLP_ENDPOINT; no local viewer)"
   fi
