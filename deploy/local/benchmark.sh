@@ -10,7 +10,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CONFIG=${CONFIGURATION:-Release}
 trap '"$ROOT/deploy/local/run.sh" stop >/dev/null' EXIT
-SEED_QTY=${SEED_QTY:-100000000} "$ROOT/deploy/local/run.sh" start | grep -E "^(OrderStream is up|  Gateway)"
+# TRACE_VIEWER=off: no viewer and so no trace export (unless you set OTEL_EXPORTER_OTLP_ENDPOINT); sending a trace of every order would take CPU from the saga being measured.
+TRACE_VIEWER=off SEED_QTY=${SEED_QTY:-100000000} "$ROOT/deploy/local/run.sh" start | grep -E "^(OrderStream is up|  Gateway)"
 cd "$ROOT"
 dotnet "$ROOT/deploy/OrderStream.Load/bin/$CONFIG/net10.0/OrderStream.Load.dll" benchmark \
   --url "http://127.0.0.1:${GATEWAY_PORT:-5080}" --state "${ORDERSTREAM_STATE:-$ROOT/.local}" "$@"

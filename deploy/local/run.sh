@@ -8,6 +8,8 @@
 # A private PostgreSQL cluster (one database and role per service), redis-server and the embedded
 # Kafka cluster run on private ports under .local/. Kafka's data lives in memory, so every start
 # begins from a clean state: no saga can be stranded half-way in a broker that no longer exists.
+# Traces go to a local viewer (the Aspire Dashboard) unless TRACE_VIEWER=off or the caller exports
+# elsewhere (their own OTEL_EXPORTER_OTLP_ENDPOINT wins, and then no viewer is started).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=lib.sh
@@ -20,6 +22,10 @@ GATEWAY_PORT=${GATEWAY_PORT:-5080}
 INVENTORY_PORT=${INVENTORY_PORT:-5081}
 PAYMENT_PORT=${PAYMENT_PORT:-5082}
 MATERIALIZER_PORT=${MATERIALIZER_PORT:-5083}
+TRACE_VIEWER=${TRACE_VIEWER:-on}
+TRACE_VIEWER_PORT=${TRACE_VIEWER_PORT:-18888}
+TRACE_VIEWER_OTLP_GRPC_PORT=${TRACE_VIEWER_OTLP_GRPC_PORT:-18889}
+TRACE_VIEWER_OTLP_HTTP_PORT=${TRACE_VIEWER_OTLP_HTTP_PORT:-18890}
 # One partition per topic: every service runs one consumer here, so more partitions buy no
 # parallelism, and the embedded cluster searches each partition's log linearly on every fetch, up to
 # 5 MB of log per partition (docs/performance.md): more partitions mean longer searches as a run goes
@@ -65,12 +71,31 @@ start_service() { # name dll port env...
   echo $! >"$STATE/$name.pid"
 }
 
+# The viewer runs only when nothing else receives the traces: with the caller's own endpoint it would stay empty.
+viewer_wanted() { [ "$TRACE_VIEWER" != off ] && [ -z "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]; }
+
+# The Aspire Dashboard in standalone mode: traces, metrics and logs by OTLP, kept in memory only. The build
+# wrote where restore put the executable. It runs without a login (anonymous UI, OTLP and telemetry API)
+# only because every port is bound to 127.0.0.1: nothing off this machine can reach it.
+start_trace_viewer() {
+  local exe; exe=$(cat "$ROOT/deploy/OrderStream.TraceViewer/bin/$CONFIG/net10.0/trace-viewer.path")
+  (cd "$STATE" && exec env ASPNETCORE_URLS="http://127.0.0.1:$TRACE_VIEWER_PORT" \
+    ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL="http://127.0.0.1:$TRACE_VIEWER_OTLP_GRPC_PORT" \
+    ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL="http://127.0.0.1:$TRACE_VIEWER_OTLP_HTTP_PORT" \
+    ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true "$exe") >"$STATE/trace-viewer.log" 2>&1 &
+  echo $! >"$STATE/trace-viewer.pid"
+}
+
 up() {
   ensure_packages
   stop_stack
   rm -rf "$STATE" && mkdir -p "$STATE"
   echo "Building ($CONFIG) ..."
   dotnet build "$ROOT/OrderStream.sln" -c "$CONFIG" -v quiet -nologo >"$STATE/build.log" 2>&1 || { cat "$STATE/build.log"; exit 1; }
+  if viewer_wanted; then
+    echo "Starting the trace viewer on 127.0.0.1:$TRACE_VIEWER_PORT ..."
+    start_trace_viewer
+  fi
 
   echo "Starting PostgreSQL on 127.0.0.1:$PG_PORT ..."
   mkdir -p "$STATE/pg" "$STATE/pgrun"
@@ -114,6 +139,18 @@ up() {
   until [ -s "$STATE/kafka.bootstrap" ]; do [ $SECONDS -lt $deadline ] || { cat "$STATE/kafka.log"; exit 1; }; sleep 0.1; done
   local kafka; kafka=$(cat "$STATE/kafka.bootstrap")
 
+  local traces="not exported (TRACE_VIEWER=off)"
+  if viewer_wanted; then
+    wait_for "http://127.0.0.1:$TRACE_VIEWER_PORT/" 30 || { cat "$STATE/trace-viewer.log" >&2; stop_stack; exit 1; }
+    # The exporters' default protocol is gRPC; a caller who chose http/protobuf gets the viewer's OTLP/HTTP port.
+    local otlp_port=$TRACE_VIEWER_OTLP_GRPC_PORT
+    [ "${OTEL_EXPORTER_OTLP_PROTOCOL:-grpc}" = grpc ] || otlp_port=$TRACE_VIEWER_OTLP_HTTP_PORT
+    export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$otlp_port"
+    traces="http://127.0.0.1:$TRACE_VIEWER_PORT   (Aspire Dashboard; one order's trace: /traces?filters=order.id:equals:<orderId>)"
+  elif [ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]; then
+    traces="exported to $OTEL_EXPORTER_OTLP_ENDPOINT (OTEL_EXPORTER_OTLP_ENDPOINT; no local viewer)"
+  fi
+
   echo "Starting the services ..."
   # Every OTEL_* variable of the caller's environment passes through to the services.
   # Six .NET processes share this machine's cores: workstation GC and no spinning for pool work, since
@@ -147,6 +184,7 @@ up() {
 
 OrderStream is up.
   Gateway:        http://127.0.0.1:$GATEWAY_PORT   (POST /orders, GET /orders/{id}, GET /inventory)
+  Traces:         $traces
   Inventory:      http://127.0.0.1:$INVENTORY_PORT
   Payment:        http://127.0.0.1:$PAYMENT_PORT
   Materializer:   http://127.0.0.1:$MATERIALIZER_PORT
