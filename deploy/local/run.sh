@@ -27,9 +27,9 @@ TRACE_VIEWER_PORT=${TRACE_VIEWER_PORT:-18888}
 TRACE_VIEWER_OTLP_GRPC_PORT=${TRACE_VIEWER_OTLP_GRPC_PORT:-18889}
 TRACE_VIEWER_OTLP_HTTP_PORT=${TRACE_VIEWER_OTLP_HTTP_PORT:-18890}
 # One partition per topic: every service runs one consumer here, so more partitions buy no
-# parallelism, and the embedded cluster searches each partition's log linearly on every fetch, up to
-# 5 MB of log per partition (docs/performance.md): more partitions mean longer searches as a run goes
-# on. The tests' own clusters keep several partitions.
+# parallelism, and each fetch that returns data costs the embedded cluster a search of its partition's
+# log (kept short by trimming consumed records; docs/performance.md). The tests' own clusters keep
+# several partitions.
 KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-1}
 SEED_SKUS=${SEED_SKUS:-10}
 SEED_QTY=${SEED_QTY:-1000}
