@@ -36,6 +36,10 @@ public sealed record KafkaState(IReadOnlyList<TopicState> Topics, IReadOnlyList<
 /// </summary>
 public static class KafkaInspector
 {
+    // The checker is also a library (the load tool, tests): its first client may come before anything
+    // else of Messaging runs, and so before the packaged librdkafka is chosen.
+    static KafkaInspector() => KafkaNativeLibrary.Use();
+
     public static KafkaState Read(CheckOptions options)
     {
         using var reader = Consumer(options, "orderstream-checker-" + Guid.NewGuid().ToString("N"));

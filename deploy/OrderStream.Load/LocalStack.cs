@@ -104,6 +104,7 @@ public sealed partial class LocalStack(string stateDir)
 
     public int TopicPartitions(string topic)
     {
+        OrderStream.Messaging.KafkaNativeLibrary.Use(); // this process's first client may be this one
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = KafkaBootstrap }).Build();
         return admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Count;
     }
