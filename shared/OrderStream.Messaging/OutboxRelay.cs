@@ -13,7 +13,9 @@ namespace OrderStream.Messaging;
 /// <summary>
 /// The only publisher: reads unsent outbox rows in id order, produces them (idempotent, acks=all)
 /// and stamps them sent. A batch stops at the first failed delivery so that a later event of an order
-/// never overtakes an earlier one; the unsent rest is retried, and consumers drop the duplicates.
+/// never overtakes an earlier one; the unsent rest is published again. That is at least once: a row whose
+/// delivery timed out on the client after the broker appended it, or a crash between the delivery and
+/// the commit of "sent", gives a copy, and consumers' inboxes skip it.
 /// </summary>
 public sealed partial class OutboxRelay(
     NpgsqlDataSource db,
@@ -51,6 +53,7 @@ public sealed partial class OutboxRelay(
     {
         MessagingTelemetry.Meter.CreateObservableGauge("orderstream.outbox.depth", () => _backlog.Depth, "{event}", "Outbox rows not yet published");
         MessagingTelemetry.Meter.CreateObservableGauge("orderstream.outbox.oldest_unsent_age", () => _backlog.OldestAgeSeconds, "s", "Age of the oldest unpublished outbox row");
+        MessagingTelemetry.Unconfirmed.Add(0);
     }
 
     // Measured every few seconds, not per batch, so the metric costs one indexed query now and then.
@@ -146,7 +149,10 @@ public sealed partial class OutboxRelay(
         }
 
         if (sent.Count < rows.Count)
+        {
+            MessagingTelemetry.Unconfirmed.Add(rows.Count - sent.Count);
             throw new KafkaPublishException($"Publishing stopped after {sent.Count} of {rows.Count} outbox rows", errors.First(e => e is not null)!);
+        }
         return sent.Count;
     }
 

@@ -101,13 +101,16 @@ public sealed class TwoRelayStack : FaultStack;
 
 /// <summary>
 /// Issue 3, fault 8: two relay instances for one outbox (two gateways on one database, two inventories on
-/// one database). Each outbox row reaches its topic exactly once, and an order's events in outbox id order.
+/// one database). The outbox delivers at least once: every row reaches its topic; a copy only where a relay
+/// counted a delivery it could not confirm (a client-side timeout after the broker appended it); the first
+/// publications of an order's events follow outbox id order; the inboxes skip every copy, so the books balance.
+/// Nothing here assumes a quiet machine: on a starved one the copies appear, and are accounted for.
 /// </summary>
 [Collection(Faults.Name)]
 public sealed class TwoRelayTests(TwoRelayStack stack, ITestOutputHelper output) : IClassFixture<TwoRelayStack>
 {
     [Fact]
-    public async Task Two_relays_on_one_outbox_publish_each_row_once_and_each_orders_events_in_outbox_order()
+    public async Task Two_relays_on_one_outbox_publish_each_row_at_least_once_copies_only_after_unconfirmed_deliveries_and_first_publications_in_outbox_order()
     {
         var skus = Orders.Skus("TR", 8);
         await stack.SeedAsync(skus, 500);
@@ -120,7 +123,7 @@ public sealed class TwoRelayTests(TwoRelayStack stack, ITestOutputHelper output)
         await stack.WaitSettledAsync(load.Accepted, TimeSpan.FromMinutes(3));
         await stack.CheckBooksAsync(output);
 
-        foreach (var db in new[] { "gateway", "inventory" })
+        foreach (var (db, relays) in new[] { ("gateway", new[] { stack.Gateway, gateway2 }), ("inventory", new[] { stack.Inventory, inventory2 }) })
         {
             var rows = await stack.QueryAsync<(long Id, Guid EventId, string Key)>(db, "SELECT id, event_id, msg_key FROM outbox");
             // Every topic this outbox writes to (inventory's includes its stock adjustments, keyed by SKU).
@@ -128,21 +131,37 @@ public sealed class TwoRelayTests(TwoRelayStack stack, ITestOutputHelper output)
             var messages = topics.SelectMany(t => stack.Kafka.ReadAll(t)).Select(m => (
                 EventId: Guid.Parse(Encoding.UTF8.GetString(m.Message.Headers.GetLastBytes(OrderStream.Contracts.Headers.EventId))),
                 Time: m.Message.Timestamp.UnixTimestampMs)).ToList();
+            long unconfirmed = 0;
+            foreach (var relay in relays) unconfirmed += await UnconfirmedAsync(relay);
 
-            // Exactly once: no row published by both relays, none skipped.
-            Assert.Equal(rows.Count, messages.Count);
-            Assert.Equal(rows.Select(r => r.EventId).Order(), messages.Select(m => m.EventId).Order());
+            // At least once: every row published, nothing published that no row holds.
+            Assert.Equal(rows.Select(r => r.EventId).Order(), messages.Select(m => m.EventId).Distinct().Order());
+            // Copies only where a relay could not confirm a delivery and published the row again.
+            var copies = messages.Count - rows.Count;
+            Assert.True(copies <= unconfirmed, $"{db}: {copies} copies, but the relays counted only {unconfirmed} unconfirmed deliveries");
 
-            // Per order, publish times (the producer's timestamps) follow the outbox id order.
-            var time = messages.ToDictionary(m => m.EventId, m => m.Time);
+            // Per order, the first publication of each event (the producer's timestamps) follows the outbox id order.
+            var first = messages.GroupBy(m => m.EventId).ToDictionary(g => g.Key, g => g.Min(m => m.Time));
             var multi = 0;
             foreach (var order in rows.GroupBy(r => r.Key).Where(g => g.Count() > 1))
             {
                 multi++;
-                var times = order.OrderBy(r => r.Id).Select(r => time[r.EventId]).ToList();
-                Assert.True(times.SequenceEqual(times.Order()), $"{db} order {order.Key}: events published out of outbox order");
+                var times = order.OrderBy(r => r.Id).Select(r => first[r.EventId]).ToList();
+                Assert.True(times.SequenceEqual(times.Order()), $"{db} order {order.Key}: events first published out of outbox order");
             }
-            output.WriteLine($"{db}: two relays, {rows.Count} outbox rows, {messages.Count} messages on {string.Join(", ", topics)}; {multi} orders with several events, each published in outbox order");
+            output.WriteLine($"{db}: two relays, {rows.Count} outbox rows, {messages.Count} messages on {string.Join(", ", topics)} " +
+                $"({copies} copies, {unconfirmed} unconfirmed deliveries counted); {multi} orders with several events, first published in outbox order");
         }
+    }
+
+    /// <summary>The relay's count of rows it produced without a confirmed delivery (orderstream_outbox_unconfirmed_total on /metrics).</summary>
+    private static async Task<long> UnconfirmedAsync(ServiceProcess service)
+    {
+        using var http = new HttpClient { BaseAddress = service.BaseAddress };
+        var text = await http.GetStringAsync("/metrics");
+        var samples = text.Split('\n').Where(l => l.StartsWith("orderstream_outbox_unconfirmed_total", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(samples); // the counter starts at 0, so a missing series means the relay does not count
+        // name{labels} value [timestamp]
+        return (long)samples.Sum(l => double.Parse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
     }
 }
