@@ -25,12 +25,12 @@ public static class MessagingTelemetry
         "orderstream.consumer.duplicates", "{message}", "Events received again and skipped because the inbox already held their id");
 
     /// <summary>
-    /// Outbox rows produced in a batch whose deliveries were not all confirmed, left unsent for the next batch.
-    /// The broker may have appended some of them already (a delivery that timed out on the client, a row after
-    /// the first failure), so this bounds the copies the outbox can publish: it delivers at least once.
+    /// Outbox rows produced but left unsent for the next batch: their delivery was not confirmed (a timeout on
+    /// the client after the broker appended it, a row after the first failure) or "sent" could not be recorded.
+    /// Short of a crash, this bounds the copies the outbox publishes: it delivers at least once.
     /// </summary>
     internal static readonly Counter<long> Unconfirmed = Meter.CreateCounter<long>(
-        "orderstream.outbox.unconfirmed", "{event}", "Outbox rows produced without a confirmed delivery and published again");
+        "orderstream.outbox.unconfirmed", "{event}", "Outbox rows produced but left unsent, to be published again");
 
     internal static void CountDuplicate(string group, string topic) => Duplicates.Add(1, Tags(group, topic));
 

@@ -144,8 +144,17 @@ public sealed partial class OutboxRelay(
         for (var i = 0; i < rows.Count && errors[i] is null; i++) sent.Add(rows[i].Id);
         if (sent.Count > 0)
         {
-            conn.Execute(MarkSentSql, new { Ids = sent.ToArray() }, tx);
-            tx.Commit();
+            try
+            {
+                conn.Execute(MarkSentSql, new { Ids = sent.ToArray() }, tx);
+                tx.Commit();
+            }
+            catch
+            {
+                // Delivered but not recorded as sent (the database went away): the next batch publishes them again.
+                MessagingTelemetry.Unconfirmed.Add(sent.Count);
+                throw;
+            }
         }
 
         if (sent.Count < rows.Count)
