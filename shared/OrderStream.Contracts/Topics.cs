@@ -29,10 +29,16 @@ public static class Topics
     ];
 
     /// <summary>
-    /// The events an order's view is folded from (what the materializer consumes): every topic keyed by
-    /// order id except order.updated, the view's own output; inventory.adjusted is keyed by SKU.
+    /// The events an order's view is folded from (what the materializer consumes). Listed one by one, so a new
+    /// topic becomes an input of the view only when someone decides it should (order.updated is the view's
+    /// own output; inventory.adjusted is keyed by SKU, not by order).
     /// </summary>
-    public static readonly IReadOnlyList<string> OrderFacts = [.. All.Where(t => t is not (OrderUpdated or InventoryAdjusted))];
+    public static readonly IReadOnlyList<string> OrderFacts =
+    [
+        OrderCreated, InventoryReserved, InventoryFailed, InventoryReleased,
+        PaymentAuthorized, PaymentFailed,
+        OrderCancelRequested, InventorySold, InventoryReturned, PaymentVoided, PaymentRefunded,
+    ];
 
     /// <summary>The dead-letter topic that takes the messages of <paramref name="topic"/> that can never succeed.</summary>
     public static string DeadLetter(string topic) => topic + ".dlq";
