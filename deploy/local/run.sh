@@ -276,20 +276,16 @@ up() {
   # The dashboard is a client of the gateway (with the operator key, which never reaches the browser),
   # and reads the databases and Kafka only for the load test's books check, with the checker's settings.
   local dashboard_dll="$ROOT/services/dashboard/$bin/OrderStream.Dashboard.dll"
-  local dashboard="not built ($dashboard_dll is missing)"
-  # TODO(dashboard-merge): start it unconditionally once the dashboard branch is merged.
-  if [ -f "$dashboard_dll" ]; then
-    echo "Starting the dashboard ..."
-    local links=()
-    if viewer_wanted; then links=("Traces__OrderLink=http://127.0.0.1:$TRACE_VIEWER_PORT/traces?filters=order.id:equals:{orderId}"); fi
-    start_service dashboard "$dashboard_dll" "$DASHBOARD_PORT" \
-      "Gateway__BaseUrl=http://127.0.0.1:$GATEWAY_PORT" "Gateway__AdminKey=$(cat "$STATE/admin.key")" "${links[@]}" \
-      "Checker__Gateway=${CS[gateway]}" "Checker__Inventory=${CS[inventory]}" "Checker__Payment=${CS[payment]}" \
-      "Checker__Materializer=${CS[materializer]}" "Checker__Kafka=$kafka" \
-      "DOTNET_gcServer=${DOTNET_gcServer:-0}" "DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}"
-    wait_for "http://127.0.0.1:$DASHBOARD_PORT/healthz" 60 || { tail -n 30 "$STATE/dashboard.log" >&2; stop_stack; exit 1; }
-    dashboard="http://127.0.0.1:$DASHBOARD_PORT   (sign in with the key in $STATE/admin.key)"
-  fi
+  echo "Starting the dashboard ..."
+  local links=()
+  if viewer_wanted; then links=("Traces__OrderLink=http://127.0.0.1:$TRACE_VIEWER_PORT/traces?filters=order.id:equals:{orderId}"); fi
+  start_service dashboard "$dashboard_dll" "$DASHBOARD_PORT" \
+    "Gateway__BaseUrl=http://127.0.0.1:$GATEWAY_PORT" "Gateway__AdminKey=$(cat "$STATE/admin.key")" "${links[@]}" \
+    "Checker__Gateway=${CS[gateway]}" "Checker__Inventory=${CS[inventory]}" "Checker__Payment=${CS[payment]}" \
+    "Checker__Materializer=${CS[materializer]}" "Checker__Kafka=$kafka" \
+    "DOTNET_gcServer=${DOTNET_gcServer:-0}" "DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}"
+  wait_for "http://127.0.0.1:$DASHBOARD_PORT/healthz" 60 || { tail -n 30 "$STATE/dashboard.log" >&2; stop_stack; exit 1; }
+  local dashboard="http://127.0.0.1:$DASHBOARD_PORT   (sign in with the key in $STATE/admin.key)"
 
   echo "Seeding $SEED_SKUS SKUs with $SEED_QTY units each ..."
   for i in $(seq -f "%03g" 1 "$SEED_SKUS"); do
