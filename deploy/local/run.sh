@@ -238,7 +238,7 @@ up() {
   until [ -s "$STATE/kafka.bootstrap" ]; do [ $SECONDS -lt $deadline ] || { cat "$STATE/kafka.log"; exit 1; }; sleep 0.1; done
   local kafka; kafka=$(cat "$STATE/kafka.bootstrap")
 
-  local traces="not exported (TRACE_VIEWER=off)"
+  local traces="not exported (TRACE_VIEWER=off)" links=()
   if viewer_wanted; then
     wait_for "http://127.0.0.1:$TRACE_VIEWER_PORT/" 30 || { cat "$STATE/trace-viewer.log" >&2; stop_stack; exit 1; }
     # The exporters' default protocol is gRPC; a caller who chose http/protobuf gets the viewer's OTLP/HTTP port.
@@ -246,6 +246,8 @@ up() {
     [ "${OTEL_EXPORTER_OTLP_PROTOCOL:-grpc}" = grpc ] || otlp_port=$TRACE_VIEWER_OTLP_HTTP_PORT
     export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$otlp_port"
     traces="http://127.0.0.1:$TRACE_VIEWER_PORT   (Aspire Dashboard; one order's trace: /traces?filters=order.id:equals:<orderId>)"
+    # Decided here: from now on our own OTEL_EXPORTER_OTLP_ENDPOINT is set, and viewer_wanted says no.
+    links=("Traces__OrderLink=http://127.0.0.1:$TRACE_VIEWER_PORT/traces?filters=order.id:equals:{orderId}")
   elif [ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]; then
     traces="exported to $OTEL_EXPORTER_OTLP_ENDPOINT (OTEL_EXPORTER_OTLP_ENDPOINT; no local viewer)"
   fi
@@ -277,8 +279,6 @@ up() {
   # and reads the databases and Kafka only for the load test's books check, with the checker's settings.
   local dashboard_dll="$ROOT/services/dashboard/$bin/OrderStream.Dashboard.dll"
   echo "Starting the dashboard ..."
-  local links=()
-  if viewer_wanted; then links=("Traces__OrderLink=http://127.0.0.1:$TRACE_VIEWER_PORT/traces?filters=order.id:equals:{orderId}"); fi
   start_service dashboard "$dashboard_dll" "$DASHBOARD_PORT" \
     "Gateway__BaseUrl=http://127.0.0.1:$GATEWAY_PORT" "Gateway__AdminKey=$(cat "$STATE/admin.key")" "${links[@]}" \
     "Checker__Gateway=${CS[gateway]}" "Checker__Inventory=${CS[inventory]}" "Checker__Payment=${CS[payment]}" \
