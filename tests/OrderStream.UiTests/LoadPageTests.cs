@@ -14,11 +14,11 @@ public sealed class LoadPageTests(DashboardStack stack)
         var mark = await page.MarkDocumentAsync();
 
         // 5 s ramp from 2/s to 20/s, then 15 s held there; 5 % of the orders from users payment declines.
-        await page.Id("load-start-rate").FillAsync("2");
-        await page.Id("load-target-rate").FillAsync("20");
-        await page.Id("load-ramp").FillAsync("5");
-        await page.Id("load-hold").FillAsync("15");
-        await page.Id("load-decline-share").FillAsync("0.05");
+        await page.EnterAsync("load-start-rate", "2");
+        await page.EnterAsync("load-target-rate", "20");
+        await page.EnterAsync("load-ramp", "5");
+        await page.EnterAsync("load-hold", "15");
+        await page.EnterAsync("load-decline-share", "0.05");
         await page.Id("load-start").ClickAsync();
 
         await Expect(page.Id("load-state")).ToHaveTextAsync("running");

@@ -131,7 +131,7 @@ public sealed class OperationsTests(DashboardStack stack, ITestOutputHelper outp
 
             // The fix, from the Operations page: no more injected failures.
             await page.NavAsync("operations", "/operations");
-            await page.Id("failures-rate-payment").FillAsync("0");
+            await page.EnterAsync("failures-rate-payment", "0");
             await page.Id("failures-apply-payment").ClickAsync();
             await Eventually.True(async () => await Admin.FailureRateAsync(stack, "payment") == 0, TimeSpan.FromSeconds(15),
                 "the Operations page to set payment's failure rate to 0");

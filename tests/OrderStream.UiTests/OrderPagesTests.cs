@@ -74,8 +74,8 @@ public sealed class OrderPagesTests(DashboardStack stack)
         await using var _ = context;
 
         // A private SKU, stocked through the inventory page's own form.
-        await page.Id("restock-sku").FillAsync(sku);
-        await page.Id("restock-qty").FillAsync("10");
+        await page.EnterAsync("restock-sku", sku);
+        await page.EnterAsync("restock-qty", "10");
         await page.Id("restock-submit").ClickAsync();
         await Expect(page.StockRow(sku).GetByTestId("stock-available")).ToHaveTextAsync("10");
         await Expect(page.StockRow(sku).GetByTestId("stock-reserved")).ToHaveTextAsync("0");

@@ -23,6 +23,17 @@ public static class Ui
 
     public static ILocator Timeline(this IPage page, string type) => page.Row("timeline-entry", "data-type", type);
 
+    /// <summary>
+    /// Types a value and leaves the field, as a person does before pressing a button: the dashboard's text
+    /// fields take their value on change (blur), not on every keystroke.
+    /// </summary>
+    public static async Task EnterAsync(this IPage page, string testId, string value)
+    {
+        var field = page.Id(testId);
+        await field.FillAsync(value);
+        await field.BlurAsync();
+    }
+
     /// <summary>A unique name for this test's users and SKUs: tests share one stack and never each other's data.</summary>
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
 
@@ -42,11 +53,11 @@ public static class Ui
         var placed = page.Id("order-placed");
         var before = await placed.CountAsync() > 0 ? await placed.GetAttributeAsync("data-order-id") : null;
 
-        await page.Id("order-user").FillAsync(userId);
+        await page.EnterAsync("order-user", userId);
         var skuField = page.Id("order-sku-0");
         if (await skuField.EvaluateAsync<string>("e => e.tagName") == "SELECT") await skuField.SelectOptionAsync(sku);
-        else await skuField.FillAsync(sku);
-        await page.Id("order-qty-0").FillAsync(qty.ToString());
+        else await page.EnterAsync("order-sku-0", sku);
+        await page.EnterAsync("order-qty-0", qty.ToString());
         var declineBox = page.Id("order-decline");
         if (decline) await declineBox.CheckAsync();
         else if (await declineBox.IsCheckedAsync()) await declineBox.UncheckAsync();
