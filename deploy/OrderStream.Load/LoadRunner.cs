@@ -38,7 +38,23 @@ public sealed class LoadRunner(LoadOptions options, HttpClient http)
     private readonly ConcurrentDictionary<string, long> _errors = new();
     private readonly ConcurrentDictionary<string, long> _outcomes = new();
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];
-    private long _posted, _accepted, _settled, _unsettled, _dropped, _inFlight;
+    private readonly Stopwatch _clock = new();
+    private readonly RecentLatencies _recentPostMs = new(), _recentSettleMs = new();
+    private long _scheduled, _posted, _accepted, _settled, _unsettled, _dropped, _inFlight, _errorCount;
+
+    /// <summary>
+    /// The run so far, for a live view (the dashboard's load test page samples it every second): cumulative
+    /// counters and the latencies recorded in the last <paramref name="window"/>. Thread-safe and cheap: no
+    /// lock on the hot path but the recent-latency ring's, and no copy of the whole run's latencies.
+    /// </summary>
+    public LoadSnapshot Snapshot(TimeSpan? window = null)
+    {
+        var now = _clock.Elapsed;
+        var since = now - (window ?? TimeSpan.FromSeconds(1));
+        return new LoadSnapshot(now, Interlocked.Read(ref _scheduled), Interlocked.Read(ref _posted), Interlocked.Read(ref _accepted),
+            Interlocked.Read(ref _settled), Interlocked.Read(ref _unsettled), Interlocked.Read(ref _dropped), Interlocked.Read(ref _errorCount),
+            Interlocked.Read(ref _inFlight), _recentPostMs.Since(since), _recentSettleMs.Since(since));
+    }
 
     public static HttpClient CreateClient(Uri gateway) => new(new SocketsHttpHandler
     {
@@ -50,14 +66,15 @@ public sealed class LoadRunner(LoadOptions options, HttpClient http)
     public async Task<LoadReport> RunAsync(CancellationToken ct = default)
     {
         var scenario = options.Scenario;
-        var clock = Stopwatch.StartNew();
+        var clock = _clock;
+        clock.Start();
         var orders = new List<Task>();
         long scheduled = 0;
         while (clock.Elapsed < scenario.Duration && !ct.IsCancellationRequested)
         {
             // Launch every arrival that is due by now; the delay only sets how often we look.
             var due = (long)scenario.ArrivalsBy(clock.Elapsed);
-            for (; scheduled < due; scheduled++)
+            for (; scheduled < due; scheduled++, Interlocked.Increment(ref _scheduled))
             {
                 if (Interlocked.Read(ref _inFlight) >= options.MaxInFlight) { Interlocked.Increment(ref _dropped); continue; }
                 orders.Add(OrderAsync(scheduled, ct));
@@ -109,6 +126,7 @@ public sealed class LoadRunner(LoadOptions options, HttpClient http)
         var clock = Stopwatch.StartNew();
         using var response = await http.PostAsJsonAsync("/orders", body, ct);
         _postMs.Enqueue(clock.Elapsed.TotalMilliseconds);
+        _recentPostMs.Add(_clock.Elapsed, clock.Elapsed.TotalMilliseconds);
         Interlocked.Increment(ref _posted);
         if (response.StatusCode != HttpStatusCode.Accepted)
         {
@@ -135,6 +153,7 @@ public sealed class LoadRunner(LoadOptions options, HttpClient http)
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 _settleMs.Enqueue(started.Elapsed.TotalMilliseconds);
+                _recentSettleMs.Add(_clock.Elapsed, started.Elapsed.TotalMilliseconds);
                 Interlocked.Increment(ref _settled);
                 using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
                 var status = json.RootElement.GetProperty("status").GetString();
@@ -151,5 +170,48 @@ public sealed class LoadRunner(LoadOptions options, HttpClient http)
         }
     }
 
-    private static void Count(ConcurrentDictionary<string, long> counts, string key) => counts.AddOrUpdate(key, 1, (_, v) => v + 1);
+    private void Count(ConcurrentDictionary<string, long> counts, string key)
+    {
+        counts.AddOrUpdate(key, 1, (_, v) => v + 1);
+        if (ReferenceEquals(counts, _errors)) Interlocked.Increment(ref _errorCount);
+    }
+}
+
+/// <summary>
+/// A <see cref="LoadRunner"/>'s run so far (<see cref="LoadRunner.Snapshot"/>): cumulative counters since the
+/// start, and the POST and settle latencies (ms) recorded in the last moment.
+/// </summary>
+public sealed record LoadSnapshot(
+    TimeSpan Elapsed, long Scheduled, long Posted, long Accepted, long Settled, long Unsettled, long Dropped, long Errors, long InFlight,
+    IReadOnlyList<double> RecentPostMs, IReadOnlyList<double> RecentSettleMs);
+
+/// <summary>
+/// The latest latencies with the time each was recorded, in a fixed ring (the oldest are overwritten):
+/// enough for a second's percentiles at any rate the tool reaches, at a fixed cost.
+/// </summary>
+internal sealed class RecentLatencies(int capacity = 16_384)
+{
+    private readonly (TimeSpan At, double Ms)[] _ring = new (TimeSpan, double)[capacity];
+    private long _count;
+    private readonly Lock _lock = new();
+
+    public void Add(TimeSpan at, double ms)
+    {
+        lock (_lock) _ring[_count++ % _ring.Length] = (at, ms);
+    }
+
+    public double[] Since(TimeSpan since)
+    {
+        lock (_lock)
+        {
+            var values = new List<double>();
+            for (var i = _count - 1; i >= Math.Max(0, _count - _ring.Length); i--)
+            {
+                var (at, ms) = _ring[i % _ring.Length];
+                if (at < since) break;
+                values.Add(ms);
+            }
+            return [.. values];
+        }
+    }
 }

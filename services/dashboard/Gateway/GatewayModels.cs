@@ -1,0 +1,62 @@
+using OrderStream.Contracts;
+
+namespace OrderStream.Dashboard.Gateway;
+
+// The gateway's JSON answers that have no record in OrderStream.Contracts (they are declared next to
+// their endpoints in the services); the names and shapes follow services/*/Http and docs/operations.md.
+
+/// <summary>A row of <c>GET /orders</c>.</summary>
+public sealed record OrderSummary(Guid OrderId, string Status, string? Reason, string UserId, IReadOnlyList<OrderLine> Items, decimal Amount, string Currency,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? SettledAt);
+
+public sealed record OrderPage(IReadOnlyList<OrderSummary> Items, string? NextCursor);
+
+public sealed record PlaceOrderRequest(string UserId, string Currency, IReadOnlyList<OrderLine> Items);
+
+public sealed record OrderAccepted(Guid OrderId, string Status);
+
+public sealed record StuckOrder(Guid OrderId, string? UserId, DateTimeOffset? CreatedAt, double AgeSeconds, IReadOnlyList<string> Events);
+
+public sealed record StuckOrders(double OlderThanSeconds, int Count, IReadOnlyList<StuckOrder> Orders);
+
+public sealed record StockLevel(string Sku, long Available, long Reserved, long Sold, long Received);
+
+public sealed record StockChange(long? Quantity, long? Level, string? Reason);
+
+public sealed record PaymentSettings(double DeclineRate, int ExtraLatencyMs, string DeclineUserPrefix);
+
+public sealed record PaymentSettingsChange(double? DeclineRate, int? ExtraLatencyMs);
+
+public sealed record ReadOnlyState(bool Enabled, int RetryAfterSeconds);
+
+public sealed record ReadOnlyChange(bool Enabled);
+
+public sealed record FailureInjection(double Rate, string Mode, string? Topic);
+
+public sealed record ConsumerState(bool Paused, FailureInjection Failures, IReadOnlyCollection<string> Topics);
+
+public sealed record FailuresChange(double Rate, string Mode);
+
+public sealed record DeadLetterTopic(string Topic, string OriginalTopic, long Messages, long Redriven, long Waiting);
+
+public sealed record DeadLetterTopics(IReadOnlyList<DeadLetterTopic> Topics);
+
+public sealed record DeadLetterItem(
+    string Topic, int Partition, long Offset, DateTimeOffset Timestamp, string? Key, string? EventId, string? EventType,
+    string? OriginalTopic, int? OriginalPartition, long? OriginalOffset, string? ConsumerGroup,
+    string? ErrorType, string? ErrorMessage, DateTimeOffset? FailedAt, int BodyBytes, string? BodyPreview, DateTimeOffset? RedrivenAt);
+
+public sealed record DeadLetterListing(string Topic, string OriginalTopic, long Messages, long Redriven, long Waiting, IReadOnlyList<DeadLetterItem> Items, bool More);
+
+public sealed record RedriveResult(string Topic, string OriginalTopic, int Published, int AlreadyRedriven);
+
+public sealed record PurgeResult(string Topic, string OriginalTopic, long Purged, bool DeletedOnBroker, string? BrokerError);
+
+public sealed record CancelAccepted(Guid OrderId, string Reason, DateTimeOffset CancelRequestedAt);
+
+/// <summary>The services the dashboard shows, by their admin path segment; those with a consumer can be paused.</summary>
+public static class Services
+{
+    public static readonly IReadOnlyList<string> All = ["gateway", "inventory", "payment", "materializer"];
+    public static readonly IReadOnlyList<string> Consuming = ["inventory", "payment", "materializer"];
+}
