@@ -21,6 +21,7 @@ builder.Services.AddHttpClient<MaterializerClient>(c => c.BaseAddress = new Uri(
 builder.Services.AddHttpClient<InventoryClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Inventory"]!))
     .AddServiceCallResilience(builder.Configuration);
 AdminProxy.AddClients(builder.Services, builder.Configuration);
+SystemEndpoints.AddClients(builder.Services, builder.Configuration);
 
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);
@@ -29,6 +30,7 @@ app.MapOrderEndpoints();
 app.MapInventoryEndpoints();
 app.MapGatewayAdmin();
 app.MapDeadLetterEndpoints();
+app.MapSystemStatus();
 // Connect to Redis now, not in the first request: its client connects synchronously, and created inside
 // a burst of requests (a restart under load) it held them all on the container's lock while it needed
 // a pool thread itself, and the gateway stopped answering. Redis being down only delays this by its timeout.

@@ -47,32 +47,56 @@ public sealed partial class EventConsumer : BackgroundService
     private readonly string _group;
     private readonly KeyValuePair<string, object?> _groupTag;
     private readonly ConsumerControl _control;
+    private readonly ConsumerLag _lag;
 
     public EventConsumer(IServiceProvider services, NpgsqlDataSource db, KafkaProducer producer, OutboxSignal signal,
-        EventSubscriptions subscriptions, IOptions<KafkaOptions> options, ILogger<EventConsumer> logger, ConsumerControl control)
+        EventSubscriptions subscriptions, IOptions<KafkaOptions> options, ILogger<EventConsumer> logger, ConsumerControl control, ConsumerLag lag)
     {
-        (_services, _db, _producer, _signal, _subscriptions, _options, _logger, _control) = (services, db, producer, signal, subscriptions, options.Value, logger, control);
+        (_services, _db, _producer, _signal, _subscriptions, _options, _logger, _control, _lag) = (services, db, producer, signal, subscriptions, options.Value, logger, control, lag);
         _group = _options.GroupId;
         _groupTag = new("messaging.consumer.group.name", _group);
         _pipeline = Transient.MessagePipeline((ex, attempt, delay) => LogRetry(ex, attempt, delay.TotalMilliseconds));
-        MessagingTelemetry.Meter.CreateObservableGauge("orderstream.consumer.lag", () => _lag.Select(l =>
+        MessagingTelemetry.Meter.CreateObservableGauge("orderstream.consumer.lag", () => _lag.ByTopic.Select(l =>
                 new Measurement<long>(l.Value, new("messaging.destination.name", l.Key), _groupTag)),
             "{message}", "Messages behind the end of each topic, summed over this consumer's partitions");
     }
 
-    private volatile IReadOnlyDictionary<string, long> _lag = new Dictionary<string, long>();
     private long _lagMeasuredAt;
 
     // Watermarks come from the consumer's last fetch responses (no broker round trip), so this is cheap.
+    // Paused partitions are not fetched, though, so their cached ends stop moving while records keep
+    // arriving: then the ends (and, for a partition never consumed, the committed offset) are asked of
+    // the broker, so an operator watching a paused consumer sees its lag grow.
     private void MeasureLag(IConsumer<byte[]?, byte[]?> consumer)
     {
-        if (Environment.TickCount64 - _lagMeasuredAt < 5_000) return;
+        if (Environment.TickCount64 - _lagMeasuredAt < 2_000) return;
         _lagMeasuredAt = Environment.TickCount64;
-        _lag = consumer.Assignment
-            .Select(tp => (tp.Topic, High: consumer.GetWatermarkOffsets(tp).High.Value, Position: consumer.Position(tp).Value))
-            .Where(p => p.High >= 0 && p.Position >= 0)
-            .GroupBy(p => p.Topic)
-            .ToDictionary(g => g.Key, g => g.Sum(p => Math.Max(0, p.High - p.Position)));
+        var paused = _control.Paused;
+        try
+        {
+            var assignment = consumer.Assignment;
+            var positions = assignment.ToDictionary(tp => tp, tp => consumer.Position(tp).Value);
+            if (paused && positions.Any(p => p.Value < 0))
+                foreach (var committed in consumer.Committed(positions.Where(p => p.Value < 0).Select(p => p.Key), TimeSpan.FromSeconds(1)))
+                    positions[committed.TopicPartition] = committed.Offset.Value;
+            _lag.Set(assignment
+                .Select(tp => (tp.Topic, High: End(tp, out var low), Position: positions[tp] >= 0 ? positions[tp] : paused ? low : -1))
+                .Where(p => p.High >= 0 && p.Position >= 0)
+                .GroupBy(p => p.Topic)
+                .ToDictionary(g => g.Key, g => g.Sum(p => Math.Max(0, p.High - p.Position))));
+        }
+        catch (KafkaException ex)
+        {
+            // The broker did not answer in time: keep the last measurement rather than hold up the loop.
+            _logger.LogDebug(ex, "Lag not measured");
+        }
+
+        long End(TopicPartition tp, out long low)
+        {
+            var w = paused ? consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(1)) : consumer.GetWatermarkOffsets(tp);
+            low = w.Low.Value;
+            return w.High.Value;
+        }
     }
 
     // Consume() blocks, so the loop gets its own thread instead of holding a pool thread or host start-up.

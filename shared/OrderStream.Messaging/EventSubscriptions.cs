@@ -68,6 +68,7 @@ public static class MessagingServiceCollectionExtensions
         var subscriptions = new EventSubscriptions();
         services.AddSingleton(subscriptions);
         services.AddSingleton<ConsumerControl>();
+        services.AddSingleton<ConsumerLag>();
         services.AddSingleton<EventConsumer>();
         services.AddHostedService(sp => sp.GetRequiredService<EventConsumer>());
         return new EventConsumerBuilder(services, subscriptions);

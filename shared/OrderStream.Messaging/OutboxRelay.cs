@@ -47,6 +47,9 @@ public sealed partial class OutboxRelay(
 
     private sealed record Backlog(long Depth, double OldestAgeSeconds);
 
+    /// <summary>Outbox rows not yet published, as measured every few seconds (the depth gauge shows the same).</summary>
+    public long Depth => _backlog.Depth;
+
     private void RegisterMetrics()
     {
         MessagingTelemetry.Meter.CreateObservableGauge("orderstream.outbox.depth", () => _backlog.Depth, "{event}", "Outbox rows not yet published");

@@ -27,6 +27,12 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
         ("payment via gateway", new Uri(stack.Gateway.BaseAddress, "/admin/payment/settings")),
         ("materializer via gateway", new Uri(stack.Gateway.BaseAddress, "/admin/materializer/consumer")),
         ("dead letters", new Uri(stack.Gateway.BaseAddress, "/admin/deadletters")),
+        ("gateway status", new Uri(stack.Gateway.BaseAddress, "/admin/gateway/status")),
+        ("inventory status", new Uri(stack.Inventory.BaseAddress, "/admin/inventory/status")),
+        ("payment status", new Uri(stack.Payment.BaseAddress, "/admin/payment/status")),
+        ("materializer status", new Uri(stack.Materializer.BaseAddress, "/admin/materializer/status")),
+        ("payment status via gateway", new Uri(stack.Gateway.BaseAddress, "/admin/payment/status")),
+        ("system", new Uri(stack.Gateway.BaseAddress, "/admin/system")),
     ];
 
     [Fact]
@@ -68,12 +74,16 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
         ]);
         await gateway.StartAsync();
         using var admin = gateway.AdminClient();
-        foreach (var path in new[] { "/admin/gateway/read-only", "/admin/payment/settings", "/admin/inventory", "/admin/materializer/consumer", "/admin/deadletters" })
+        foreach (var path in new[] { "/admin/gateway/read-only", "/admin/payment/settings", "/admin/inventory", "/admin/materializer/consumer", "/admin/deadletters",
+                     "/admin/gateway/status", "/admin/gateway/crash", "/admin/system" })
         {
             Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync(path)).StatusCode);
             using var anonymous = new HttpClient { BaseAddress = gateway.BaseAddress };
             Assert.Equal(HttpStatusCode.NotFound, (await anonymous.PutAsJsonAsync(path, new { enabled = true })).StatusCode);
         }
+        // No crash either: the key is not even looked at, and the gateway keeps running.
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync("/admin/gateway/crash", null)).StatusCode);
+        Assert.False(gateway.HasExited);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/orders?limit=1")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/inventory")).StatusCode);
     }

@@ -95,6 +95,22 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The running process's id (the last one started).</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException($"{Name} was never started");
+
+    /// <summary>Whether the last process started has exited (crashed, killed or stopped).</summary>
+    public bool HasExited => _process is { HasExited: true };
+
+    /// <summary>Waits for the last process started to exit and returns its exit code (137 after SIGKILL: 128 + 9).</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        var p = _process ?? throw new InvalidOperationException($"{Name} was never started");
+        using var cts = new CancellationTokenSource(timeout);
+        try { await p.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { throw new TimeoutException($"{Name} (pid {p.Id}) still running after {timeout.TotalSeconds:0.#} s"); }
+        return p.ExitCode;
+    }
+
     /// <summary>SIGTERM: a graceful stop (the consumer leaves its group, offsets are committed).</summary>
     public async Task StopAsync()
     {

@@ -37,7 +37,7 @@ public static class DeadLetterEndpoints
 
     public static void MapDeadLetterEndpoints(this WebApplication app)
     {
-        var admin = app.MapAdmin("deadletters");
+        var admin = app.MapAdminGroup("deadletters");
         admin.MapGet("", ListAsync);
         admin.MapPost("/redrive", RedriveAsync);
         admin.MapPost("/purge", PurgeAsync);
@@ -46,17 +46,7 @@ public static class DeadLetterEndpoints
     /// <summary>Without a topic: every dead-letter topic with its counts. With one: its dead letters, oldest first per partition.</summary>
     private static async Task<IResult> ListAsync(string? topic, int? limit, bool? waiting, DeadLetterKafka kafka, NpgsqlDataSource db, CancellationToken ct)
     {
-        if (topic is null)
-        {
-            using var all = kafka.OpenReader();
-            var summaries = new List<TopicSummary>();
-            foreach (var original in Topics.All)
-            {
-                var (_, messages, redriven) = await CountAsync(all, db, Topics.DeadLetter(original), ct);
-                summaries.Add(new TopicSummary(Topics.DeadLetter(original), original, messages, redriven, messages - redriven));
-            }
-            return Results.Ok(new { topics = summaries });
-        }
+        if (topic is null) return Results.Ok(new { topics = await SummariesAsync(kafka, db, ct) });
         if (Resolve(topic) is not var (dlq, originalTopic)) return UnknownTopic();
         if (limit is < 1 or > MaxLimit) return Invalid("limit", $"must be from 1 to {MaxLimit}");
 
@@ -82,6 +72,19 @@ public static class DeadLetterEndpoints
             }
             return false;
         }
+    }
+
+    /// <summary>Every dead-letter topic with its counts (also what <c>GET /admin/system</c> shows).</summary>
+    public static async Task<IReadOnlyList<TopicSummary>> SummariesAsync(DeadLetterKafka kafka, NpgsqlDataSource db, CancellationToken ct)
+    {
+        using var reader = kafka.OpenReader();
+        var summaries = new List<TopicSummary>();
+        foreach (var original in Topics.All)
+        {
+            var (_, messages, redriven) = await CountAsync(reader, db, Topics.DeadLetter(original), ct);
+            summaries.Add(new TopicSummary(Topics.DeadLetter(original), original, messages, redriven, messages - redriven));
+        }
+        return summaries;
     }
 
     /// <summary>

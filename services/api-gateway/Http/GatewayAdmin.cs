@@ -59,7 +59,7 @@ public static class GatewayAdmin
         foreach (var (service, setting) in ProxiedServices)
         {
             if (string.IsNullOrWhiteSpace(app.Configuration[setting])) continue;
-            app.MapAdmin(service).Map("/{**rest}", (HttpContext context, AdminProxy proxy, CancellationToken ct) => proxy.ForwardAsync(service, context, ct));
+            app.MapAdminGroup(service).Map("/{**rest}", (HttpContext context, AdminProxy proxy, CancellationToken ct) => proxy.ForwardAsync(service, context, ct));
         }
     }
 }

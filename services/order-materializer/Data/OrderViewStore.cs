@@ -189,5 +189,21 @@ public static class OrderViewStore
         return rows.Select(r => new StuckOrder(r.OrderId, r.UserId, r.CreatedAt is { } c ? Utc(c) : null, r.AgeSeconds, r.Events)).ToList();
     }
 
+    public sealed record PendingCounts(long Pending, long Stuck);
+
+    // The same age as StuckSql, counted instead of listed: the operator's overview polls it every second.
+    private const string PendingCountsSql = """
+        SELECT count(*) AS Pending,
+               count(*) FILTER (WHERE COALESCE(created_at, first_seen_at) <= now() - @StuckAfter) AS Stuck
+        FROM order_view WHERE status = 'PENDING'
+        """;
+
+    /// <summary>How many orders are PENDING, and how many of them for longer than <paramref name="stuckAfter"/>.</summary>
+    public static async Task<PendingCounts> PendingCountsAsync(NpgsqlDataSource db, TimeSpan stuckAfter, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.QuerySingleAsync<PendingCounts>(new CommandDefinition(PendingCountsSql, new { StuckAfter = stuckAfter }, cancellationToken: ct));
+    }
+
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 }

@@ -18,6 +18,10 @@ public static class OrderViewEndpoints
     public const int MaxStuckLimit = 1000;
     private static readonly TimeSpan DefaultOlderThan = TimeSpan.FromSeconds(60);
 
+    private static readonly TimeSpan DefaultStuckAfter = TimeSpan.FromSeconds(30);
+
+    public sealed record PendingCounts(long Pending, long Stuck, double StuckAfterSeconds);
+
     public sealed record StuckOrders(double OlderThanSeconds, int Count, IReadOnlyList<OrderViewStore.StuckOrder> Orders);
 
     public static void MapOrderViewEndpoints(this WebApplication app)
@@ -39,6 +43,16 @@ public static class OrderViewEndpoints
 
             var orders = await OrderViewStore.StuckAsync(db, age, max, ct);
             return Results.Ok(new StuckOrders(age.TotalSeconds, orders.Count, orders));
+        });
+
+        // Operators: how many orders are PENDING and how many of them for longer than stuckAfter seconds
+        // (the gateway's /admin/system shows both).
+        app.MapGet("/orders/counts", async (string? stuckAfter, NpgsqlDataSource db, CancellationToken ct) =>
+        {
+            if ((stuckAfter is null ? DefaultStuckAfter : ParseAge(stuckAfter)) is not { } age)
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["stuckAfter"] = ["must be whole seconds (e.g. 30) or a time span (e.g. 00:02:00), from 0 to 7 days"] });
+            var counts = await OrderViewStore.PendingCountsAsync(db, age, ct);
+            return Results.Ok(new PendingCounts(counts.Pending, counts.Stuck, age.TotalSeconds));
         });
 
         app.MapGet("/orders/{id:guid}", async (Guid id, NpgsqlDataSource db, CancellationToken ct) =>

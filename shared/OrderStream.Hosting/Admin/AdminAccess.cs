@@ -57,17 +57,29 @@ public static class AdminAccess
     }
 
     /// <summary>
-    /// The service's operator routes under <c>/admin/{service}</c>, which require the admin key. With
-    /// <c>Admin__Enabled=false</c> the routes are built on a detached route builder the app never serves,
-    /// so they do not exist (404). Services that consume events also get their consumer controls here.
+    /// The service's own operator routes under <c>/admin/{service}</c>, which require the admin key: its
+    /// status and crash, its consumer controls if it consumes events, and whatever the caller adds.
     /// </summary>
     public static RouteGroupBuilder MapAdmin(this WebApplication app, string service)
     {
+        var group = app.MapAdminGroup(service);
+        group.MapStatusAndCrash(service);
+        if (app.Services.GetService<ConsumerControl>() is not null) group.MapConsumerControls();
+        return group;
+    }
+
+    /// <summary>
+    /// A bare protected route group under <c>/admin/{segment}</c>, for operator routes that are not a
+    /// service's own (the gateway's dead letters, and its pass-through to the other services, which must
+    /// not answer their status or crash in their place). With <c>Admin__Enabled=false</c> the routes are
+    /// built on a detached route builder the app never serves, so they do not exist (404).
+    /// </summary>
+    public static RouteGroupBuilder MapAdminGroup(this WebApplication app, string segment)
+    {
         var options = app.Services.GetRequiredService<IOptions<AdminOptions>>().Value;
         IEndpointRouteBuilder routes = options.Enabled ? app : new DetachedRoutes(app.Services);
-        var group = routes.MapGroup($"/admin/{service}");
+        var group = routes.MapGroup($"/admin/{segment}");
         group.RequireAuthorization(Policy);
-        if (app.Services.GetService<ConsumerControl>() is not null) group.MapConsumerControls();
         return group;
     }
 
