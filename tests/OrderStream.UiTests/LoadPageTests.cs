@@ -25,7 +25,9 @@ public sealed class LoadPageTests(DashboardStack stack)
         await Expect(page.Id("load-accepted")).Not.ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\s*0?(\.0+)?\s*$"), new() { Timeout = 20_000 });
         await Expect(page.Id("load-state")).ToHaveTextAsync("finished", new() { Timeout = 180_000 });
         await Expect(page.Id("load-summary")).ToBeVisibleAsync();
-        await Expect(page.Id("load-books")).ToHaveAttributeAsync("data-passed", "true");
+        await Expect(page.Id("load-books")).ToHaveAttributeAsync("data-passed", "true", new() { Timeout = 120_000 });
+        await Expect(page.Locator("[data-testid=load-check][data-ok=true]").First).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=load-check][data-ok=false]")).ToHaveCountAsync(0);
         await Expect(page.Id("chart-rates")).ToBeVisibleAsync();
         await Expect(page.Id("chart-latency")).ToBeVisibleAsync();
         await page.AssertSameDocumentAsync(mark);

@@ -34,10 +34,9 @@ public sealed class OperationsTests(DashboardStack stack, ITestOutputHelper outp
             await orders.Id("orders-filter-user").FillAsync(user);
             foreach (var id in placed) await Expect(orders.OrderRow(id)).ToHaveAttributeAsync("data-status", "PENDING");
 
-            await SetSmallestStuckThresholdAsync(ops);
             await Eventually.True(async () => int.TryParse((await ops.Id("orders-pending").InnerTextAsync()).Trim(), out var n) && n >= placed.Count,
                 TimeSpan.FromSeconds(15), $"orders-pending to count the {placed.Count} paused orders");
-            // Listed once older than the page's stuck threshold (30 s by default on the gateway).
+            // Listed once older than the page's stuck threshold (a fixed 30 s on the Operations page).
             foreach (var id in placed)
                 await Expect(ops.Row("stuck-row", "data-order-id", id.ToString())).ToBeVisibleAsync(new() { Timeout = 75_000 });
             await Eventually.True(async () => int.TryParse((await ops.Id("orders-stuck").InnerTextAsync()).Trim(), out var n) && n >= placed.Count,
@@ -97,20 +96,24 @@ public sealed class OperationsTests(DashboardStack stack, ITestOutputHelper outp
     [Fact]
     public async Task Dead_letters_are_redriven_from_the_UI_once_the_failure_is_fixed_and_their_orders_settle()
     {
-        const string topic = "inventory.reserved.v1";
-        const string dlq = topic + ".dlq";
+        const string dlq = "inventory.reserved.v1.dlq"; // payment's input: where its dead letters go
         var sku = Ui.Unique("UI-DLQ");
         var user = Ui.Unique("ui-erin");
         await stack.SeedAsync(sku, 10);
         var (context, page) = await stack.SignedInAsync("/orders");
         await using var _ = context;
 
-        // Every payment attempt on inventory.reserved.v1 fails as an unexpected error: three attempts, then the
-        // message goes to the .dlq topic. The Operations page sets the rate only (its mode is Transient, which
-        // retries for ever and never dead-letters), so the Error mode is set through the admin API.
-        await Admin.InjectFailuresAsync(stack, "payment", 1.0, "Error", topic);
         try
         {
+            // Payment's every attempt fails as an unexpected error (mode Error): three attempts, then the message
+            // goes to the .dlq topic and the order waits. (Transient failures are retried for ever instead.)
+            await page.NavAsync("operations", "/operations");
+            await page.EnterAsync("failures-rate-payment", "1");
+            await page.Id("failures-mode-payment").SelectOptionAsync("Error");
+            await page.Id("failures-apply-payment").ClickAsync();
+            await Expect(page.Id("ops-result")).ToContainTextAsync("Error");
+
+            await page.NavAsync("orders", "/orders");
             var orderId = await page.PlaceOrderAsync(user, sku);
 
             await page.NavAsync("deadletters", "/deadletters");
@@ -133,6 +136,7 @@ public sealed class OperationsTests(DashboardStack stack, ITestOutputHelper outp
             await page.NavAsync("operations", "/operations");
             await page.EnterAsync("failures-rate-payment", "0");
             await page.Id("failures-apply-payment").ClickAsync();
+            await Expect(page.Id("ops-result")).ToContainTextAsync("injecting 0 ");
             await Eventually.True(async () => await Admin.FailureRateAsync(stack, "payment") == 0, TimeSpan.FromSeconds(15),
                 "the Operations page to set payment's failure rate to 0");
 
@@ -141,32 +145,12 @@ public sealed class OperationsTests(DashboardStack stack, ITestOutputHelper outp
             await page.Id("redrive-all").ClickAsync();
             await Expect(page.Id("dlq-result")).ToBeVisibleAsync();
             await Expect(page.Row("dlq-topic", "data-topic", dlq)).ToHaveAttributeAsync("data-waiting", "0");
+            await Expect(page.Id("dlq-message").Filter(new() { HasText = orderId.ToString() })).ToHaveAttributeAsync("data-redriven", "true");
 
             await page.NavAsync("orders", "/orders");
             await page.Id("orders-filter-user").FillAsync(user);
             await Expect(page.OrderRow(orderId)).ToHaveAttributeAsync("data-status", "CONFIRMED", Ui.Settles);
         }
         finally { await Admin.InjectFailuresAsync(stack, "payment", 0, "Transient", null); }
-    }
-
-    /// <summary>
-    /// The stuck list's threshold, when the page offers one to choose: the smallest it allows, so the test waits
-    /// as little as possible for its paused orders to count as stuck.
-    /// </summary>
-    private static async Task SetSmallestStuckThresholdAsync(IPage ops)
-    {
-        var threshold = ops.Id("stuck-after");
-        if (await threshold.CountAsync() == 0) return;
-        if (await threshold.EvaluateAsync<string>("e => e.tagName") == "SELECT")
-        {
-            var values = await threshold.Locator("option").EvaluateAllAsync<string[]>("os => os.map(o => o.value)");
-            await threshold.SelectOptionAsync(values.OrderBy(v => double.TryParse(v, out var d) ? d : double.MaxValue).First());
-        }
-        else
-        {
-            var min = await threshold.GetAttributeAsync("min");
-            await threshold.FillAsync(string.IsNullOrEmpty(min) ? "1" : min);
-            await threshold.PressAsync("Enter");
-        }
     }
 }
