@@ -13,6 +13,10 @@ public static class DashboardHosting
     {
         // ASPNETCORE_URLS (run.sh, compose) wins; the local default is the contract's port.
         if (string.IsNullOrWhiteSpace(builder.Configuration["urls"])) builder.WebHost.UseUrls("http://127.0.0.1:5090");
+        // run.sh runs the build output, not a publish: its static files (MudBlazor's, the app's) are found
+        // through the build's static web assets manifest, which only Development reads by default. A
+        // publish (the container image) has no manifest, and this does nothing there.
+        builder.WebHost.UseStaticWebAssets();
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section);
         services.AddOptions<TraceOptions>().BindConfiguration(TraceOptions.Section);
