@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole OrderStream stack on this machine, without Docker:
 #   deploy/local/run.sh          start everything, print the URLs, stop it all on Ctrl+C
-#   deploy/local/run.sh start    the same, but return once it is up (stop it with: run.sh stop)
-#   deploy/local/run.sh stop     stop a stack started with 'start'
+#   deploy/local/run.sh start    the same, but return once it is up (supervision goes on in the
+#                                background; stop it with: run.sh stop)
+#   deploy/local/run.sh stop     stop a stack started with 'start' (supervision first, then the rest)
 #   deploy/local/run.sh check    check the running stack's books (deploy/OrderStream.Checker; add --json,
 #                                --wait <seconds>); exit 0 if every check passed, 1 if not
 # A private PostgreSQL cluster (one database and role per service), redis-server and the embedded
@@ -10,6 +11,12 @@
 # begins from a clean state: no saga can be stranded half-way in a broker that no longer exists.
 # Traces go to a local viewer (the Aspire Dashboard) unless TRACE_VIEWER=off or the caller exports
 # elsewhere (their own OTEL_EXPORTER_OTLP_ENDPOINT wins, and then no viewer is started).
+# Supervision: a service (gateway, inventory, payment, materializer, dashboard), redis-server or the
+# trace viewer that exits is started again after a backoff (1 s, doubling to 10 s, back to 1 s after
+# 60 s up), logged on the output and in $STATE/supervisor.log; $STATE/<name>.pid always holds the
+# running process's own pid. PostgreSQL or the embedded Kafka cluster exiting stops the whole stack:
+# Kafka keeps its data in memory only, so the sagas in flight could not go on without it.
+# ORDERSTREAM_SKIP_BUILD=1 skips the build (the caller has built the solution already).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=lib.sh
@@ -22,6 +29,7 @@ GATEWAY_PORT=${GATEWAY_PORT:-5080}
 INVENTORY_PORT=${INVENTORY_PORT:-5081}
 PAYMENT_PORT=${PAYMENT_PORT:-5082}
 MATERIALIZER_PORT=${MATERIALIZER_PORT:-5083}
+DASHBOARD_PORT=${DASHBOARD_PORT:-5090}
 TRACE_VIEWER=${TRACE_VIEWER:-on}
 TRACE_VIEWER_PORT=${TRACE_VIEWER_PORT:-18888}
 TRACE_VIEWER_OTLP_GRPC_PORT=${TRACE_VIEWER_OTLP_GRPC_PORT:-18889}
@@ -39,21 +47,37 @@ PGBIN=/usr/lib/postgresql/15/bin
 # PostgreSQL refuses to run as root; the postgres account from the Debian package runs it then.
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# Supervisors and the watchdog first, so nothing is started again while the stack stops; then every
+# process by its pid file; then PostgreSQL. The 'stopping' mark also stops a service a supervisor was
+# starting at that very moment (it checks the mark after writing its pid file).
 stop_stack() {
   [ -d "$STATE" ] || return 0
+  touch "$STATE/stopping"
+  local pidfile pid
+  for pidfile in "$STATE"/supervisors/*.pid; do
+    [ -e "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    if [ "$pid" != "$BASHPID" ]; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$pidfile"
+  done
   for pidfile in "$STATE"/*.pid; do
     [ -e "$pidfile" ] || continue
     kill "$(cat "$pidfile")" 2>/dev/null || true
   done
-  # give the services a moment to leave their consumer groups, then make sure
+  # give the services 5 s in all to leave their consumer groups (without Kafka they cannot), then make sure
+  local deadline=$((SECONDS + 5))
   for pidfile in "$STATE"/*.pid; do
     [ -e "$pidfile" ] || continue
-    local pid; pid=$(cat "$pidfile")
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    pid=$(cat "$pidfile")
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$pidfile"
   done
   if [ -f "$STATE/pg/postmaster.pid" ]; then as_pg "$PGBIN/pg_ctl" -D "$STATE/pg" -m fast stop >/dev/null 2>&1 || true; fi
+  rm -f "$STATE/stopping"
 }
 
 wait_for() { # url seconds
@@ -64,11 +88,52 @@ wait_for() { # url seconds
   done
 }
 
+# A line for the supervisor's log, also on run.sh's output (in the foreground; 'start' has returned).
+supervisor_log() {
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $*" >>"$STATE/supervisor.log"
+  echo "$*"
+}
+
+# A sleep that ends with the loop that runs it, so stopping leaves no stray sleep behind.
+nap() { sleep "$1" & NAP=$!; wait "$NAP" || true; NAP=; }
+
+# Runs "$@" (a function that ends in exec) as <name>, starts it again whenever it exits, and never
+# returns. The child writes its own pid file before the exec, so the file holds the service's own pid.
+supervise() { # name command...
+  local name=$1; shift
+  local backoff=1 started code pid
+  NAP=
+  trap '[ -z "$NAP" ] || kill "$NAP" 2>/dev/null; exit 0' TERM
+  while true; do
+    started=$SECONDS
+    ( echo "$BASHPID" >"$STATE/$name.pid"; [ ! -e "$STATE/stopping" ] || exit 0; "$@" ) </dev/null >>"$STATE/$name.log" 2>&1 &
+    pid=$!
+    code=0; wait "$pid" || code=$?
+    [ ! -e "$STATE/stopping" ] || exit 0
+    if [ $((SECONDS - started)) -ge 60 ]; then backoff=1; fi
+    supervisor_log "$name exited (code $code); restarting in ${backoff}s"
+    nap "$backoff"
+    backoff=$((backoff * 2)); if [ "$backoff" -gt 10 ]; then backoff=10; fi
+  done
+}
+
+# Starts a supervisor in the background; after 'start' returns it must not hold the caller's output open.
+# Its stderr is dropped: bash reports a killed child there ("line N: <pid> Killed ..."), which
+# supervisor_log already says better.
+start_supervised() { # name command...
+  mkdir -p "$STATE/supervisors"
+  if [ "$MODE" = up ]; then supervise "$@" 2>/dev/null & else supervise "$@" </dev/null >/dev/null 2>&1 & fi
+  echo $! >"$STATE/supervisors/$1.pid"
+}
+
+run_dotnet() { # dll port env...
+  local dll=$1 port=$2; shift 2
+  exec env "$@" ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet "$dll"
+}
+
 start_service() { # name dll port env...
   local name=$1 dll=$2 port=$3; shift 3
-  env "$@" ASPNETCORE_URLS="http://127.0.0.1:$port" OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME_PREFIX:-}$name" \
-    dotnet "$dll" >"$STATE/$name.log" 2>&1 &
-  echo $! >"$STATE/$name.pid"
+  start_supervised "$name" run_dotnet "$dll" "$port" "$@" OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME_PREFIX:-}$name"
 }
 
 # The viewer runs only when nothing else receives the traces: with the caller's own endpoint it would stay empty.
@@ -77,24 +142,59 @@ viewer_wanted() { [ "$TRACE_VIEWER" != off ] && [ -z "${OTEL_EXPORTER_OTLP_ENDPO
 # The Aspire Dashboard in standalone mode: traces, metrics and logs by OTLP, kept in memory only. The build
 # wrote where restore put the executable. It runs without a login (anonymous UI, OTLP and telemetry API)
 # only because every port is bound to 127.0.0.1: nothing off this machine can reach it.
-start_trace_viewer() {
-  local exe; exe=$(cat "$ROOT/deploy/OrderStream.TraceViewer/bin/$CONFIG/net10.0/trace-viewer.path")
-  (cd "$STATE" && exec env ASPNETCORE_URLS="http://127.0.0.1:$TRACE_VIEWER_PORT" \
+run_trace_viewer() {
+  cd "$STATE"
+  exec env ASPNETCORE_URLS="http://127.0.0.1:$TRACE_VIEWER_PORT" \
     ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL="http://127.0.0.1:$TRACE_VIEWER_OTLP_GRPC_PORT" \
     ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL="http://127.0.0.1:$TRACE_VIEWER_OTLP_HTTP_PORT" \
-    ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true "$exe") >"$STATE/trace-viewer.log" 2>&1 &
-  echo $! >"$STATE/trace-viewer.pid"
+    ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true "$(cat "$ROOT/deploy/OrderStream.TraceViewer/bin/$CONFIG/net10.0/trace-viewer.path")"
+}
+
+# In the foreground (redis-server's default), so its supervisor sees it exit. A cache: starting it
+# again empty loses nothing the services cannot read again.
+run_redis() {
+  exec redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$STATE" --logfile "$STATE/redis.log"
+}
+
+# What is not restarted: the embedded Kafka cluster keeps its events in memory, so a new one would have
+# lost every saga in flight; PostgreSQL is not expected to die at all, and its dying says something is
+# badly wrong. Either one gone: the reason is logged and this returns 1, and the whole stack stops.
+core_alive() {
+  local kafka pg
+  kafka=$(cat "$STATE/kafka.pid" 2>/dev/null || true)
+  pg=$(head -n 1 "$STATE/pg/postmaster.pid" 2>/dev/null || true)
+  if [ -z "$kafka" ] || ! kill -0 "$kafka" 2>/dev/null; then
+    supervisor_log "The embedded Kafka cluster exited (its events were in memory only): stopping the whole stack; see $STATE/kafka.log"
+    return 1
+  fi
+  if [ -z "$pg" ] || ! kill -0 "$pg" 2>/dev/null; then
+    supervisor_log "PostgreSQL exited: stopping the whole stack; see $STATE/pgrun/postgres.log"
+    return 1
+  fi
+}
+
+# After 'start' has returned, this watches the core in the background (in the foreground, run.sh's own loop does).
+watchdog() {
+  NAP=
+  trap '[ -z "$NAP" ] || kill "$NAP" 2>/dev/null; exit 0' TERM
+  while core_alive; do nap 1; done
+  stop_stack
+  supervisor_log "Stopped."
 }
 
 up() {
   ensure_packages
   stop_stack
   rm -rf "$STATE" && mkdir -p "$STATE"
-  echo "Building ($CONFIG) ..."
-  dotnet build "$ROOT/OrderStream.sln" -c "$CONFIG" -v quiet -nologo >"$STATE/build.log" 2>&1 || { cat "$STATE/build.log"; exit 1; }
+  if [ "${ORDERSTREAM_SKIP_BUILD:-0}" = 1 ]; then
+    echo "Not building (ORDERSTREAM_SKIP_BUILD=1) ..."
+  else
+    echo "Building ($CONFIG) ..."
+    dotnet build "$ROOT/OrderStream.sln" -c "$CONFIG" -v quiet -nologo >"$STATE/build.log" 2>&1 || { cat "$STATE/build.log"; exit 1; }
+  fi
   if viewer_wanted; then
     echo "Starting the trace viewer on 127.0.0.1:$TRACE_VIEWER_PORT ..."
-    start_trace_viewer
+    start_supervised trace-viewer run_trace_viewer
   fi
 
   echo "Starting PostgreSQL on 127.0.0.1:$PG_PORT ..."
@@ -126,15 +226,14 @@ up() {
   (umask 077; for svc in gateway inventory payment materializer; do echo "${svc^^}_DB='${CS[$svc]}'"; done >"$STATE/connections.env")
 
   echo "Starting redis-server on 127.0.0.1:$REDIS_PORT ..."
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$STATE" \
-    --logfile "$STATE/redis.log" >/dev/null 2>&1 &
-  echo $! >"$STATE/redis.pid"
+  start_supervised redis run_redis
 
   echo "Starting the embedded Kafka cluster ..."
   local bin="bin/$CONFIG/net10.0"
   dotnet "$ROOT/deploy/OrderStream.EmbeddedKafka/$bin/OrderStream.EmbeddedKafka.dll" \
-    --partitions "$KAFKA_PARTITIONS" --bootstrap-file "$STATE/kafka.bootstrap" >"$STATE/kafka.log" 2>&1 &
+    --partitions "$KAFKA_PARTITIONS" --bootstrap-file "$STATE/kafka.bootstrap" </dev/null >"$STATE/kafka.log" 2>&1 &
   echo $! >"$STATE/kafka.pid"
+  disown # its death is reported by core_alive, not by bash's "Killed" line
   local deadline=$((SECONDS + 30))
   until [ -s "$STATE/kafka.bootstrap" ]; do [ $SECONDS -lt $deadline ] || { cat "$STATE/kafka.log"; exit 1; }; sleep 0.1; done
   local kafka; kafka=$(cat "$STATE/kafka.bootstrap")
@@ -174,6 +273,24 @@ up() {
     wait_for "http://127.0.0.1:$port/readyz" 60 || { tail -n 30 "$STATE"/*.log >&2; stop_stack; exit 1; }
   done
 
+  # The dashboard is a client of the gateway (with the operator key, which never reaches the browser),
+  # and reads the databases and Kafka only for the load test's books check, with the checker's settings.
+  local dashboard_dll="$ROOT/services/dashboard/$bin/OrderStream.Dashboard.dll"
+  local dashboard="not built ($dashboard_dll is missing)"
+  # TODO(dashboard-merge): start it unconditionally once the dashboard branch is merged.
+  if [ -f "$dashboard_dll" ]; then
+    echo "Starting the dashboard ..."
+    local links=()
+    if viewer_wanted; then links=("Traces__OrderLink=http://127.0.0.1:$TRACE_VIEWER_PORT/traces?filters=order.id:equals:{orderId}"); fi
+    start_service dashboard "$dashboard_dll" "$DASHBOARD_PORT" \
+      "Gateway__BaseUrl=http://127.0.0.1:$GATEWAY_PORT" "Gateway__AdminKey=$(cat "$STATE/admin.key")" "${links[@]}" \
+      "Checker__Gateway=${CS[gateway]}" "Checker__Inventory=${CS[inventory]}" "Checker__Payment=${CS[payment]}" \
+      "Checker__Materializer=${CS[materializer]}" "Checker__Kafka=$kafka" \
+      "DOTNET_gcServer=${DOTNET_gcServer:-0}" "DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}"
+    wait_for "http://127.0.0.1:$DASHBOARD_PORT/healthz" 60 || { tail -n 30 "$STATE/dashboard.log" >&2; stop_stack; exit 1; }
+    dashboard="http://127.0.0.1:$DASHBOARD_PORT   (sign in with the key in $STATE/admin.key)"
+  fi
+
   echo "Seeding $SEED_SKUS SKUs with $SEED_QTY units each ..."
   for i in $(seq -f "%03g" 1 "$SEED_SKUS"); do
     curl -fs -o /dev/null -X POST "http://127.0.0.1:$INVENTORY_PORT/inventory/SKU-$i/restock" \
@@ -184,6 +301,7 @@ up() {
 
 OrderStream is up.
   Gateway:        http://127.0.0.1:$GATEWAY_PORT   (POST /orders, GET /orders/{id}, GET /inventory)
+  Dashboard:      $dashboard
   Traces:         $traces
   Inventory:      http://127.0.0.1:$INVENTORY_PORT
   Payment:        http://127.0.0.1:$PAYMENT_PORT
@@ -191,7 +309,7 @@ OrderStream is up.
   PostgreSQL:     127.0.0.1:$PG_PORT (databases gateway, inventory, payment, materializer)
   Redis:          127.0.0.1:$REDIS_PORT
   Kafka:          $kafka (embedded)
-  Logs:           $STATE/*.log
+  Logs:           $STATE/*.log   (restarts of a crashed service: $STATE/supervisor.log)
   Admin key:      $STATE/admin.key   (curl -H "Authorization: Bearer \$(cat $STATE/admin.key)" http://127.0.0.1:$GATEWAY_PORT/admin/...;
                   docs/operations.md)
 Try:
@@ -213,18 +331,21 @@ check_stack() {
     --materializer "$MATERIALIZER_DB" --kafka "$(cat "$STATE/kafka.bootstrap")" "$@"
 }
 
-case "${1:-up}" in
+MODE=${1:-up}
+case "$MODE" in
   up)
     # Stop first and print after: with stdout piped (run.sh | tee), Ctrl+C may already have closed the pipe.
     trap 'trap "" PIPE; stop_stack; echo "Stopped." 2>/dev/null || true; exit 0' INT TERM HUP
     up
-    echo "Press Ctrl+C to stop."
-    while sleep 1; do
-      for f in "$STATE"/*.pid; do
-        kill -0 "$(cat "$f")" 2>/dev/null || { echo "$(basename "$f" .pid) exited; see $STATE/$(basename "$f" .pid).log" >&2; stop_stack; exit 1; }
-      done
-    done ;;
-  start) up ;;
+    echo "Press Ctrl+C to stop. A service that exits is started again; see $STATE/supervisor.log."
+    while core_alive; do sleep 1; done
+    stop_stack
+    echo "Stopped." >&2
+    exit 1 ;;
+  start)
+    up
+    watchdog </dev/null >/dev/null 2>&1 &
+    echo $! >"$STATE/supervisors/watchdog.pid" ;;
   stop) stop_stack; echo "Stopped." ;;
   check) shift; check_stack "$@" ;;
   *) echo "usage: $0 [up|start|stop|check [--json] [--wait <seconds>]]" >&2; exit 2 ;;
