@@ -21,7 +21,7 @@ public sealed class LayoutTests(DashboardStack stack)
         // Each page once it shows what it is for (rows, a timeline, service cards), not its empty frame.
         await Expect(page.Id("order-row").First).ToBeVisibleAsync();
         await page.AssertNoHorizontalScrollAsync($"/orders at {width} px");
-        await page.ScreenshotAsync(phone ? "orders-phone" : "orders");
+        await page.ScreenshotAsync(phone ? "orders-phone" : "orders", fullPage: false); // the list runs to 50 rows
 
         await page.GotoAsync($"/orders/{orderId}");
         await Expect(page.Id("order-status")).ToHaveTextAsync("CONFIRMED", new() { Timeout = 60_000 });

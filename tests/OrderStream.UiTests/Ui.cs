@@ -91,11 +91,14 @@ public static class Ui
         Assert.True(scroll <= client, $"{what}: scrollWidth {scroll} > clientWidth {client} (horizontal scrolling)");
     }
 
-    /// <summary>A screenshot for the docs, into the repository (docs/images), so every run refreshes them.</summary>
-    public static async Task ScreenshotAsync(this IPage page, string name)
+    /// <summary>
+    /// A screenshot for the docs, into the repository (docs/images), so every run refreshes them. The whole
+    /// page, or only what the window shows where the page is a long list.
+    /// </summary>
+    public static async Task ScreenshotAsync(this IPage page, string name, bool fullPage = true)
     {
         var dir = Path.Combine(Repo.Root, "docs", "images");
         Directory.CreateDirectory(dir);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, $"dashboard-{name}.png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, $"dashboard-{name}.png"), FullPage = fullPage });
     }
 }
