@@ -5,8 +5,11 @@ using OrderStream.TestSupport;
 
 namespace OrderStream.DeployTests;
 
-/// <summary>One of the four services: its name (compose service, Deployment, directory) and its database.</summary>
-public sealed record AppService(string Name, string Database)
+/// <summary>
+/// One of the services: its name (compose service, Deployment, directory) and its database. The dashboard
+/// has none: it is a client of the gateway, no part of the saga.
+/// </summary>
+public sealed record AppService(string Name, string? Database)
 {
     public string Directory => Path.Combine(Repo.Root, "services", Name);
 
@@ -16,6 +19,7 @@ public sealed record AppService(string Name, string Database)
     /// </summary>
     public string? DefaultGroupId()
     {
+        if (Database is null) return null;
         var program = File.ReadAllText(Path.Combine(Directory, "Program.cs"));
         var name = Regex.Match(program, """ServiceDefaults\.CreateBuilder\(args, "([^"]+)"\)""");
         Assert.True(name.Success, $"{Name}/Program.cs names its service in ServiceDefaults.CreateBuilder");
@@ -24,7 +28,10 @@ public sealed record AppService(string Name, string Database)
 
     public override string ToString() => Name;
 
-    public static readonly IReadOnlyList<AppService> All =
+    public static readonly AppService Dashboard = new("dashboard", null);
+
+    /// <summary>The four saga services, each with its own database.</summary>
+    public static readonly IReadOnlyList<AppService> Backend =
     [
         new("api-gateway", "gateway"),
         new("inventory", "inventory"),
@@ -32,7 +39,12 @@ public sealed record AppService(string Name, string Database)
         new("order-materializer", "materializer"),
     ];
 
+    /// <summary>Every service with an image, a compose service and a Deployment.</summary>
+    public static readonly IReadOnlyList<AppService> All = [.. Backend, Dashboard];
+
     public static TheoryData<AppService> Theory => new(All);
+
+    public static TheoryData<AppService> BackendTheory => new(Backend);
 }
 
 internal static class Compose

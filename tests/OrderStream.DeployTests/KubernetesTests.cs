@@ -29,7 +29,7 @@ public class KubernetesTests
     }
 
     [Theory]
-    [MemberData(nameof(AppService.Theory), MemberType = typeof(AppService))]
+    [MemberData(nameof(AppService.BackendTheory), MemberType = typeof(AppService))]
     public void Deployment_uses_the_compose_env_names_and_image_repository(AppService app)
     {
         var deployment = Kubernetes.Named("Deployment", app.Name);
@@ -69,7 +69,7 @@ public class KubernetesTests
     }
 
     [Theory]
-    [MemberData(nameof(AppService.Theory), MemberType = typeof(AppService))]
+    [MemberData(nameof(AppService.BackendTheory), MemberType = typeof(AppService))]
     public void Database_secret_is_a_dev_only_placeholder_for_the_service_own_database(AppService app)
     {
         var reference = Kubernetes.Env(Kubernetes.Named("Deployment", app.Name)).Single(e => e.Str("name") == "ConnectionStrings__Db")
@@ -110,7 +110,7 @@ public class KubernetesTests
     }
 
     [Theory]
-    [MemberData(nameof(AppService.Theory), MemberType = typeof(AppService))]
+    [MemberData(nameof(AppService.BackendTheory), MemberType = typeof(AppService))]
     public void Replicas_are_at_least_two_and_consumers_no_more_than_the_partitions(AppService app)
     {
         var replicas = int.Parse(Kubernetes.Named("Deployment", app.Name).Map("spec").Str("replicas")!);
