@@ -203,8 +203,12 @@ public sealed class DashboardStack : IAsyncLifetime
         }
         finally
         {
-            if (Directory.Exists(State)) Directory.Delete(State, recursive: true);
-            foreach (var f in new[] { RunLog, State + ".stop.log" }) File.Delete(f);
+            // ORDERSTREAM_UI_KEEP_STATE=1 keeps the logs (every service's, the supervisor's) to read after a failure.
+            if (Environment.GetEnvironmentVariable("ORDERSTREAM_UI_KEEP_STATE") != "1")
+            {
+                if (Directory.Exists(State)) Directory.Delete(State, recursive: true);
+                foreach (var f in new[] { RunLog, State + ".stop.log" }) File.Delete(f);
+            }
         }
     }
 }
