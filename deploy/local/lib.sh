@@ -6,6 +6,8 @@ ensure_packages() {
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
   command -v jq >/dev/null 2>&1 || need+=(jq)  # deploy/local/ordersctl
+  # The browser tests (tests/OrderStream.UiTests) drive Debian's Chromium: Playwright downloads no browser here.
+  [ -x /usr/bin/chromium ] || need+=(chromium)
   if [ ${#need[@]} -gt 0 ]; then
     echo "Installing ${need[*]} ..."
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
