@@ -1,4 +1,5 @@
-# Shared by run.sh and test.sh: installs the Debian packages the stack needs, if missing.
+# Shared by run.sh and test.sh: installs the Debian packages the stack needs, if missing
+# (ensure_packages --browser adds what only the tests need).
 ensure_packages() {
   local need=()
   [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
@@ -7,7 +8,7 @@ ensure_packages() {
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
   command -v jq >/dev/null 2>&1 || need+=(jq)  # deploy/local/ordersctl
   # The browser tests (tests/OrderStream.UiTests) drive Debian's Chromium: Playwright downloads no browser here.
-  [ -x /usr/bin/chromium ] || need+=(chromium)
+  if [ "${1:-}" = --browser ]; then [ -x /usr/bin/chromium ] || need+=(chromium); fi
   if [ ${#need[@]} -gt 0 ]; then
     echo "Installing ${need[*]} ..."
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
