@@ -1,7 +1,7 @@
 namespace OrderStream.DeployTests;
 
 /// <summary>
-/// The dashboard in docker-compose and Kubernetes (its Dockerfile is covered with the other services'):
+/// The dashboard in docker-compose and Kubernetes (its image is built from the one Dockerfile, covered with the other services):
 /// the dashboard's settings (gateway address, the operator key from where the services get
 /// theirs, a trace link in compose), a health check, and nothing of the books check outside run.sh.
 /// </summary>

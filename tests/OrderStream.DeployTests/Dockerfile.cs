@@ -3,16 +3,22 @@ using System.Text.RegularExpressions;
 
 namespace OrderStream.DeployTests;
 
-/// <summary>A Dockerfile's instructions, continuation lines joined, comments dropped, split into stages at FROM.</summary>
+/// <summary>
+/// A Dockerfile's instructions, continuation lines joined, comments dropped, split into stages at FROM,
+/// with its build arguments (<c>${NAME}</c>) filled in from <paramref name="args"/>.
+/// </summary>
 public sealed class Dockerfile
 {
+    /// <summary>The one Dockerfile of every service.</summary>
+    public static readonly string SharedPath = Path.Combine(OrderStream.TestSupport.Repo.Root, "deploy", "docker", "Dockerfile");
+
     public sealed record Instruction(string Keyword, string Arguments);
 
     public sealed record Copy(IReadOnlyList<string> Sources, string Destination, string? From);
 
     public IReadOnlyList<IReadOnlyList<Instruction>> Stages { get; }
 
-    public Dockerfile(string path)
+    public Dockerfile(string path, IReadOnlyDictionary<string, string>? args = null)
     {
         var instructions = new List<Instruction>();
         var pending = "";
@@ -22,6 +28,7 @@ public sealed class Dockerfile
             if (pending == "" && (line.Length == 0 || line.StartsWith('#'))) continue;
             if (line.EndsWith('\\')) { pending += line[..^1] + " "; continue; }
             var full = (pending + line).Trim();
+            foreach (var (name, value) in args ?? new Dictionary<string, string>()) full = full.Replace("${" + name + "}", value, StringComparison.Ordinal);
             pending = "";
             var space = full.IndexOf(' ');
             instructions.Add(new Instruction(full[..space].ToUpperInvariant(), full[(space + 1)..].Trim()));
@@ -77,14 +84,15 @@ public sealed class Dockerfile
             return new Copy(paths[..^1], paths[^1], from);
         });
 
-    /// <summary>The DLL that <c>ENTRYPOINT ["dotnet", "X.dll"]</c> starts.</summary>
+    /// <summary>The assembly the image starts: <c>ENV APP_DLL</c> of the final stage, which the ENTRYPOINT runs.</summary>
     public string EntrypointDll
     {
         get
         {
             var entrypoint = Assert.Single(Stages[^1], i => i.Keyword == "ENTRYPOINT").Arguments;
-            var words = JsonSerializer.Deserialize<string[]>(entrypoint)!;
-            return Assert.Single(words, w => w.EndsWith(".dll", StringComparison.Ordinal));
+            Assert.Contains("dotnet \\\"$APP_DLL\\\"", entrypoint);
+            var env = Assert.Single(Stages[^1], i => i.Keyword == "ENV" && i.Arguments.StartsWith("APP_DLL=", StringComparison.Ordinal)).Arguments;
+            return env["APP_DLL=".Length..];
         }
     }
 }

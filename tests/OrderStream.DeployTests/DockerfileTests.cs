@@ -4,13 +4,17 @@ using OrderStream.TestSupport;
 namespace OrderStream.DeployTests;
 
 /// <summary>
-/// Each services/*/Dockerfile, read as data (deploy/docker/check-builds.sh also runs its publish
-/// command here). The build context is the repository root, and the build stage copies paths to
-/// the same paths under its WORKDIR, so a path in the Dockerfile is a path in the repository.
+/// deploy/docker/Dockerfile, the one image recipe, read as data for each service with the build arguments
+/// docker-compose.yml gives it (deploy/docker/check-builds.sh also runs its publish command here). The
+/// build context is the repository root, and the build stage copies paths to the same paths under its
+/// WORKDIR, so a path in the Dockerfile is a path in the repository.
 /// </summary>
 public class DockerfileTests
 {
-    private static Dockerfile For(AppService app) => new(Path.Combine(app.Directory, "Dockerfile"));
+    private static Dockerfile For(AppService app) => new(Dockerfile.SharedPath, BuildArgs(app));
+
+    private static Dictionary<string, string> BuildArgs(AppService app) =>
+        Compose.Service(app.Name).Map("build")?.Map("args")?.ToDictionary(kv => (string)kv.Key, kv => kv.Value.ToString()!) ?? [];
 
     [Theory]
     [MemberData(nameof(AppService.Theory), MemberType = typeof(AppService))]
@@ -23,9 +27,9 @@ public class DockerfileTests
         {
             foreach (var source in copy.Sources)
                 Assert.True(File.Exists(Path.Combine(Repo.Root, source)) || Directory.Exists(Path.Combine(Repo.Root, source)),
-                    $"{app.Name}/Dockerfile copies '{source}', which is not in the repository");
+                    $"Dockerfile for {app.Name} copies '{source}', which is not in the repository");
             var mirrored = copy.Destination is "./" or "." || copy.Sources.Count == 1 && copy.Sources[0] == copy.Destination;
-            Assert.True(mirrored, $"{app.Name}/Dockerfile copies {string.Join(" ", copy.Sources)} to '{copy.Destination}': keep the repository's layout");
+            Assert.True(mirrored, $"Dockerfile for {app.Name} copies {string.Join(" ", copy.Sources)} to '{copy.Destination}': keep the repository's layout");
         }
     }
 
@@ -35,7 +39,7 @@ public class DockerfileTests
     {
         var dockerfile = For(app);
         var project = Path.Combine(Repo.Root, dockerfile.PublishedProject);
-        Assert.True(File.Exists(project), $"{app.Name}/Dockerfile publishes '{dockerfile.PublishedProject}', which does not exist");
+        Assert.True(File.Exists(project), $"The Dockerfile for {app.Name} publishes '{dockerfile.PublishedProject}', which does not exist");
         Assert.Equal(Path.GetFullPath(app.Directory), Path.GetDirectoryName(Path.GetFullPath(project)));
         Assert.Equal(AssemblyName(project) + ".dll", dockerfile.EntrypointDll);
     }
@@ -50,23 +54,26 @@ public class DockerfileTests
         bool IsCopied(string path) => copied.Any(c => path == c || path.StartsWith(c.TrimEnd('/') + "/", StringComparison.Ordinal));
 
         foreach (var project in ProjectClosure(Path.Combine(Repo.Root, dockerfile.PublishedProject)))
-            Assert.True(IsCopied(project), $"{app.Name} builds {Path.GetRelativePath(Repo.Root, project)}, which its Dockerfile does not copy");
+            Assert.True(IsCopied(project), $"{app.Name} builds {Path.GetRelativePath(Repo.Root, project)}, which the Dockerfile does not copy");
         // MSBuild imports these from the root for every project: without them the image builds differently, or not at all.
         foreach (var file in Directory.GetFiles(Repo.Root, "Directory.*").Concat(new[] { "NuGet.config", "nuget.config", "global.json" }.Select(f => Path.Combine(Repo.Root, f))).Where(File.Exists))
-            Assert.True(IsCopied(Path.GetFullPath(file)), $"{app.Name}/Dockerfile does not copy {Path.GetFileName(file)}");
+            Assert.True(IsCopied(Path.GetFullPath(file)), $"The Dockerfile for {app.Name} does not copy {Path.GetFileName(file)}");
     }
 
     [Fact]
-    public void Every_service_directory_has_a_dockerfile_and_a_compose_build()
+    public void Every_service_is_built_from_the_one_dockerfile_named_by_its_directory_and_project()
     {
-        var withDockerfile = Directory.GetDirectories(Path.Combine(Repo.Root, "services"))
-            .Where(d => File.Exists(Path.Combine(d, "Dockerfile"))).Select(Path.GetFileName).Order();
-        Assert.Equal(AppService.All.Select(a => a.Name).Order(), withDockerfile);
+        var withProject = Directory.GetDirectories(Path.Combine(Repo.Root, "services"))
+            .Where(d => Directory.GetFiles(d, "*.csproj").Length > 0).Select(Path.GetFileName).Order();
+        Assert.Equal(AppService.All.Select(a => a.Name).Order(), withProject);
+        Assert.Empty(Directory.GetFiles(Path.Combine(Repo.Root, "services"), "Dockerfile", SearchOption.AllDirectories));
         foreach (var app in AppService.All)
         {
             var build = Compose.Service(app.Name).Map("build");
             Assert.Equal(".", build.Str("context"));
-            Assert.Equal($"services/{app.Name}/Dockerfile", build.Str("dockerfile"));
+            Assert.Equal("deploy/docker/Dockerfile", build.Str("dockerfile"));
+            var project = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(app.Directory, "*.csproj")));
+            Assert.Equal(new Dictionary<string, string> { ["SERVICE"] = app.Name, ["PROJECT"] = project }, BuildArgs(app));
         }
     }
 

@@ -7,8 +7,7 @@ public class ImageTests
     {
         var images = Compose.Services.Select(s => (Where: $"docker-compose.yml {s.Key}", Image: s.Value.Str("image")))
             .Concat(Kubernetes.Documents.SelectMany(d => ContainersOf(d.Doc).Select(c => (Where: d.File, Image: c.Str("image")))))
-            .Concat(AppService.All.SelectMany(a => new Dockerfile(Path.Combine(a.Directory, "Dockerfile")).BaseImages()
-                .Select(i => (Where: $"services/{a.Name}/Dockerfile", Image: (string?)i))))
+            .Concat(new Dockerfile(Dockerfile.SharedPath).BaseImages().Select(i => (Where: "deploy/docker/Dockerfile", Image: (string?)i)))
             .ToList();
 
         Assert.Contains(images, i => i.Where.EndsWith(".yaml", StringComparison.Ordinal));
