@@ -1,0 +1,114 @@
+namespace OrderStream.Contracts;
+
+/// <summary>What a process of the system is, for the tools that run, deploy and check it.</summary>
+public enum ServiceKind
+{
+    /// <summary>A saga service: its own database, the outbox, and operator endpoints under <c>/admin/{key}</c>.</summary>
+    Saga,
+
+    /// <summary>A user interface: a client of the gateway's HTTP API, with no database of its own.</summary>
+    Frontend,
+}
+
+/// <summary>
+/// One process of the system.
+/// </summary>
+/// <param name="Name">Directory under <c>services/</c>, process and container name, OpenTelemetry service name, consumer group.</param>
+/// <param name="Key">Short name: its database and role, its <c>/admin/{key}</c> segment, its <c>Services:{Key}</c> address setting.</param>
+/// <param name="Project">The project (and assembly) under <c>services/{Name}</c>.</param>
+/// <param name="Kind">A saga service or a frontend.</param>
+/// <param name="Port">Its HTTP port on a local stack (<c>deploy/local/run.sh</c>); containers listen on 8080.</param>
+/// <param name="Consumes">The topics it subscribes to, exactly as its <c>Program.cs</c> does (a test keeps the two equal).</param>
+/// <param name="Produces">The topics its outbox writes to.</param>
+/// <param name="Calls">The services it calls over HTTP (each by <see cref="Key"/>), given to it as <c>Services__{Key}</c>.</param>
+/// <param name="UsesRedis">Whether it gets <c>Redis__Configuration</c>.</param>
+public sealed record ServiceSpec(
+    string Name,
+    string Key,
+    string Project,
+    int Port,
+    ServiceKind Kind,
+    IReadOnlyList<string> Consumes,
+    IReadOnlyList<string> Produces,
+    IReadOnlyList<string> Calls,
+    bool UsesRedis)
+{
+    /// <summary>Its database (and role) name, or null for a process without one.</summary>
+    public string? Database => Kind == ServiceKind.Saga ? Key : null;
+
+    /// <summary>The setting that holds its base address for the services that call it: <c>Services:Inventory</c>.</summary>
+    public string AddressSetting => "Services:" + char.ToUpperInvariant(Key[0]) + Key[1..];
+
+    /// <summary>Whether it runs a consumer (and so a consumer group named <see cref="Name"/>).</summary>
+    public bool IsConsumer => Consumes.Count > 0;
+}
+
+/// <summary>A saga topic as a broker must provide it.</summary>
+/// <param name="Name">The topic, which is also its event's type and version.</param>
+/// <param name="Partitions">Partitions in a production cluster (compose, Kubernetes); the local stack and tests choose their own.</param>
+public sealed record TopicSpec(string Name, int Partitions)
+{
+    public string DeadLetter => Topics.DeadLetter(Name);
+}
+
+/// <summary>
+/// The one declaration of what the system is made of: every process and every topic. run.sh, the
+/// test harness, the checker, the load tool, the gateway's admin proxy, the dashboard, and the
+/// compose and Kubernetes files derive from it (the last two are checked against it by DeployTests).
+/// Adding a service starts here: docs/architecture.md, "Adding a service".
+/// </summary>
+public static class Catalogue
+{
+    public const int ProductionPartitions = 12;
+
+    public static readonly ServiceSpec ApiGateway = new(
+        Name: "api-gateway", Key: "gateway", Project: "OrderStream.ApiGateway", Port: 5080, Kind: ServiceKind.Saga,
+        Consumes: [],
+        Produces: [Topics.OrderCreated, Topics.OrderCancelRequested],
+        Calls: ["inventory", "payment", "materializer"],
+        UsesRedis: true);
+
+    public static readonly ServiceSpec Inventory = new(
+        Name: "inventory", Key: "inventory", Project: "OrderStream.Inventory", Port: 5081, Kind: ServiceKind.Saga,
+        Consumes: [Topics.OrderCreated, Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.OrderCancelRequested],
+        Produces: [Topics.InventoryReserved, Topics.InventoryFailed, Topics.InventoryReleased, Topics.InventoryAdjusted,
+            Topics.InventorySold, Topics.InventoryReturned],
+        Calls: [],
+        UsesRedis: false);
+
+    public static readonly ServiceSpec Payment = new(
+        Name: "payment", Key: "payment", Project: "OrderStream.Payment", Port: 5082, Kind: ServiceKind.Saga,
+        Consumes: [Topics.InventoryReserved, Topics.InventoryReleased, Topics.InventoryReturned],
+        Produces: [Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.PaymentVoided, Topics.PaymentRefunded],
+        Calls: [],
+        UsesRedis: false);
+
+    public static readonly ServiceSpec OrderMaterializer = new(
+        Name: "order-materializer", Key: "materializer", Project: "OrderStream.OrderMaterializer", Port: 5083, Kind: ServiceKind.Saga,
+        Consumes: Topics.OrderFacts,
+        Produces: [Topics.OrderUpdated],
+        Calls: [],
+        UsesRedis: true);
+
+    public static readonly ServiceSpec Dashboard = new(
+        Name: "dashboard", Key: "dashboard", Project: "OrderStream.Dashboard", Port: 5090, Kind: ServiceKind.Frontend,
+        Consumes: [],
+        Produces: [],
+        Calls: ["gateway"],
+        UsesRedis: false);
+
+    /// <summary>Every process, in start order: a service starts after the ones it calls.</summary>
+    public static readonly IReadOnlyList<ServiceSpec> All = [Inventory, Payment, OrderMaterializer, ApiGateway, Dashboard];
+
+    /// <summary>The saga services: each with its own database, outbox and operator endpoints.</summary>
+    public static IEnumerable<ServiceSpec> SagaServices => All.Where(s => s.Kind == ServiceKind.Saga);
+
+    /// <summary>Every saga topic (as <see cref="Topics.All"/> lists them) with the partitions a production cluster gives it; each has its dead-letter topic.</summary>
+    public static readonly IReadOnlyList<TopicSpec> SagaTopics = Topics.All.Select(t => new TopicSpec(t, ProductionPartitions)).ToList();
+
+    public static ServiceSpec ByName(string name) =>
+        All.FirstOrDefault(s => s.Name == name) ?? throw new ArgumentException($"No service named '{name}' in the catalogue", nameof(name));
+
+    public static ServiceSpec ByKey(string key) =>
+        All.FirstOrDefault(s => s.Key == key) ?? throw new ArgumentException($"No service with key '{key}' in the catalogue", nameof(key));
+}
