@@ -218,9 +218,13 @@ internal static class KafkaInit
 {
     public static readonly string Script = ReadScript();
 
-    public static IReadOnlyList<string> Topics { get; } = Expand();
+    /// <summary>What kafka-init creates: deploy/topics.txt, mounted where its script reads it.</summary>
+    public static IReadOnlyList<(string Name, int Partitions)> Entries { get; } = Read();
 
-    public static int Partitions => int.Parse(Match(@"--partitions\s+(\d+)"));
+    public static IReadOnlyList<string> Topics => [.. Entries.Select(e => e.Name)];
+
+    /// <summary>The fewest partitions of any topic: the most replicas of a consumer that all have work.</summary>
+    public static int Partitions => Entries.Min(e => e.Partitions);
 
     private static string ReadScript()
     {
@@ -229,22 +233,12 @@ internal static class KafkaInit
         return script.Replace("$$", "$"); // compose's escape for a literal $
     }
 
-    private static IReadOnlyList<string> Expand()
+    private static IReadOnlyList<(string, int)> Read()
     {
+        Assert.Contains("./deploy/topics.txt:/orderstream/topics.txt:ro", Compose.Service("kafka-init").Seq("volumes").Cast<string>());
+        Assert.Matches(@"grep -v '\^#' /orderstream/topics.txt \| while read -r name partitions; do", Script);
         Assert.Contains("--create", Script);
-        Assert.Contains("--topic \"$name\"", Script);
-        var topics = Words(Match(@"for topic in (.*?);\s*do"));
-        var names = Words(Match(@"for name in (.*?);\s*do"));
-        return [.. topics.SelectMany(topic => names.Select(n => n.Trim('"').Replace("$topic", topic).Replace("${topic}", topic)))];
-    }
-
-    private static string[] Words(string list) =>
-        list.Split([' ', '\t', '\n', '\\'], StringSplitOptions.RemoveEmptyEntries);
-
-    private static string Match(string pattern)
-    {
-        var match = Regex.Match(Script, pattern, RegexOptions.Singleline);
-        Assert.True(match.Success, $"kafka-init's script no longer matches /{pattern}/: update {nameof(KafkaInit)} to read its new shape");
-        return match.Groups[1].Value;
+        Assert.Contains("--topic \"$name\" --partitions \"$partitions\"", Script);
+        return [.. TopicsFile.Entries(File.ReadAllText(TopicsFile.Path))];
     }
 }
