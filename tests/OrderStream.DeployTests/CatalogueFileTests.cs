@@ -14,6 +14,10 @@ public class CatalogueFileTests
     public void Topics_file_is_generated_from_the_catalogue() => Generated.Check(TopicsFile.Path, TopicsFile.Render());
 
     [Fact]
+    public void Prometheus_config_is_generated_from_the_catalogue() =>
+        Generated.Check(Path.Combine(Repo.Root, "deploy", "prometheus", "prometheus.yml"), PrometheusConfig.Render());
+
+    [Fact]
     public void Postgres_creates_one_database_and_role_for_each_service_that_has_one()
     {
         var passwords = Compose.Environment("postgres").Keys.Where(k => k.EndsWith("_DB_PASSWORD", StringComparison.Ordinal));
@@ -66,6 +70,33 @@ internal static class TopicsFile
             .Where(line => !line.StartsWith('#'))
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Select(words => (words[0], int.Parse(words[1])));
+}
+
+/// <summary>deploy/prometheus/prometheus.yml: one scrape job per saga service (the dashboard serves no /metrics).</summary>
+internal static class PrometheusConfig
+{
+    public static string Render() =>
+        """
+        # Prometheus in docker-compose: scrapes every OrderStream service's GET /metrics.
+        # One job per service, so the job label is the service name. Each job looks its service up by DNS:
+        # Docker's DNS answers with every container of the service, so `--scale inventory=3` scrapes all three
+        # (a static target would hit one replica per scrape, at random).
+        # Generated from shared/OrderStream.Contracts/Catalogue.cs: ORDERSTREAM_REGENERATE=1 dotnet test tests/OrderStream.DeployTests
+        global:
+          scrape_interval: 5s
+          evaluation_interval: 5s
+
+        scrape_configs:
+
+        """ + string.Concat(Catalogue.SagaServices.OrderBy(s => s == Catalogue.ApiGateway ? 0 : 1).Select(s => $"""
+          - job_name: {s.Name}
+            dns_sd_configs:
+              - names: [{s.Name}]
+                type: A
+                port: 8080
+                refresh_interval: 15s
+
+        """));
 }
 
 /// <summary>A file generated from the catalogue: rewritten on request, otherwise checked.</summary>
