@@ -1,9 +1,23 @@
-using G = OrderStream.Contracts.ConsumerGroups;
+using OrderStream.Contracts;
 
 namespace OrderStream.Checker;
 
-/// <summary>The four services, each with its own database.</summary>
+/// <summary>
+/// The saga services whose books the checker reads, each named as its key in <see cref="Catalogue"/>
+/// (a test keeps the two equal). The books differ per service: each reads that service's own tables.
+/// </summary>
 public enum Service { Gateway, Inventory, Payment, Materializer }
+
+public static class ServiceCatalogue
+{
+    /// <summary>The checker's name for a saga service of the catalogue.</summary>
+    public static Service Of(ServiceSpec spec) =>
+        Enum.TryParse<Service>(spec.Key, ignoreCase: true, out var service) ? service
+            : throw new ArgumentException($"The checker does not know the books of '{spec.Name}'", nameof(spec));
+
+    /// <summary>The catalogue's entry for a service: its database, consumer group and topics.</summary>
+    public static ServiceSpec Spec(this Service service) => Catalogue.ByKey(service.ToString().ToLowerInvariant());
+}
 
 /// <summary>
 /// A consumer group, the database whose inbox it writes (its inbox rows carry the group name as
@@ -13,11 +27,7 @@ public sealed record ConsumerGroup(string Name, Service Service, IReadOnlyList<s
 {
     /// <summary>The groups of a default deployment: each consuming service's group is its name (<c>Kafka__GroupId</c> unset).</summary>
     public static readonly IReadOnlyList<ConsumerGroup> Defaults =
-    [
-        new("inventory", Service.Inventory, G.Inventory),
-        new("payment", Service.Payment, G.Payment),
-        new("order-materializer", Service.Materializer, G.Materializer),
-    ];
+        [.. Catalogue.SagaServices.Where(s => s.IsConsumer).Select(s => new ConsumerGroup(s.Name, ServiceCatalogue.Of(s), s.Consumes))];
 }
 
 /// <summary>
@@ -26,6 +36,15 @@ public sealed record ConsumerGroup(string Name, Service Service, IReadOnlyList<s
 /// </summary>
 public sealed record CheckOptions(string Gateway, string Inventory, string Payment, string Materializer)
 {
+    /// <summary>From one connection string per database, keyed as <see cref="ServiceSpec.Database"/> names them.</summary>
+    /// <exception cref="ArgumentException">A saga service's database is missing.</exception>
+    public static CheckOptions ForDatabases(IReadOnlyDictionary<string, string> connectionStrings)
+    {
+        string For(Service s) => connectionStrings.TryGetValue(s.Spec().Database!, out var cs) ? cs
+            : throw new ArgumentException($"No connection string for the {s.Spec().Database} database", nameof(connectionStrings));
+        return new(For(Service.Gateway), For(Service.Inventory), For(Service.Payment), For(Service.Materializer));
+    }
+
     /// <summary>Bootstrap servers; when null, consumer lag and dead letters are not checked.</summary>
     public string? KafkaBootstrapServers { get; init; }
 

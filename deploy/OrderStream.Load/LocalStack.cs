@@ -1,36 +1,28 @@
-using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Npgsql;
 using OrderStream.Checker;
+using OrderStream.Contracts;
+using OrderStream.Stack;
 
 namespace OrderStream.Load;
 
 /// <summary>
-/// A stack started by deploy/local/run.sh, seen through its state directory: the pid files, the
-/// databases' connection strings and the Kafka bootstrap address. The benchmark reads its processes'
-/// CPU time and their settings from /proc, so what it reports is what actually ran.
+/// A stack started by deploy/local/run.sh, as the benchmark measures it: its state directory
+/// (<see cref="LocalStackState"/>) and its processes' CPU time and settings, read from /proc, so what
+/// the benchmark reports is what actually ran.
 /// </summary>
-public sealed partial class LocalStack(string stateDir)
+public sealed class LocalStack(string stateDir)
 {
-    public static readonly string[] Services = ["api-gateway", "inventory", "payment", "order-materializer"];
+    /// <summary>The saga services, whose CPU and settings the benchmark reports (the dashboard is idle during a run).</summary>
+    public static readonly string[] Services = [.. Catalogue.SagaServices.Select(s => s.Name)];
 
-    public string KafkaBootstrap { get; } = File.ReadAllText(Path.Combine(stateDir, "kafka.bootstrap")).Trim();
+    public LocalStackState State { get; } = new(stateDir);
 
-    public IReadOnlyDictionary<string, string> ConnectionStrings { get; } = File.ReadAllLines(Path.Combine(stateDir, "connections.env"))
-        .Select(line => ConnectionLine().Match(line))
-        .Where(m => m.Success)
-        .ToDictionary(m => m.Groups[1].Value.ToLowerInvariant(), m => m.Groups[2].Value);
+    public string KafkaBootstrap => State.KafkaBootstrap;
 
-    [GeneratedRegex("^([A-Z]+)_DB='(.*)'$")]
-    private static partial Regex ConnectionLine();
+    public CheckOptions CheckOptions => State.CheckOptions;
 
-    public CheckOptions CheckOptions => new(ConnectionStrings["gateway"], ConnectionStrings["inventory"], ConnectionStrings["payment"], ConnectionStrings["materializer"])
-    {
-        KafkaBootstrapServers = KafkaBootstrap,
-    };
-
-    private int? Pid(string name) =>
-        File.Exists(Path.Combine(stateDir, name + ".pid")) && int.TryParse(File.ReadAllText(Path.Combine(stateDir, name + ".pid")).Trim(), out var pid) ? pid : null;
+    private int? Pid(string name) => State.Pid(name);
 
     /// <summary>The processes to measure, by name; PostgreSQL is the postmaster and every backend under it.</summary>
     public IReadOnlyDictionary<string, int[]> Processes()
@@ -91,7 +83,7 @@ public sealed partial class LocalStack(string stateDir)
 
     public async Task<IReadOnlyList<(string Name, string Value)>> PostgresSettingsAsync(CancellationToken ct)
     {
-        await using var conn = new NpgsqlConnection(ConnectionStrings["gateway"]);
+        await using var conn = new NpgsqlConnection(State.ConnectionStrings[Catalogue.ApiGateway.Database!]);
         await conn.OpenAsync(ct);
         var settings = new List<(string, string)>();
         foreach (var name in new[] { "server_version", "synchronous_commit", "fsync", "wal_sync_method", "max_connections", "shared_buffers", "wal_buffers", "max_wal_size", "checkpoint_timeout", "random_page_cost", "effective_cache_size", "commit_delay" })

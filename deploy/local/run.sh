@@ -11,10 +11,13 @@
 # begins from a clean state: no saga can be stranded half-way in a broker that no longer exists.
 # Traces go to a local viewer (the Aspire Dashboard) unless TRACE_VIEWER=off or the caller exports
 # elsewhere (their own OTEL_EXPORTER_OTLP_ENDPOINT wins, and then no viewer is started).
-# Supervision: a service (gateway, inventory, payment, materializer, dashboard), redis-server or the
-# trace viewer that exits is started again after a backoff (1 s, doubling to 10 s, back to 1 s after
-# 60 s up), logged on the output and in $STATE/supervisor.log; $STATE/<name>.pid always holds the
-# running process's own pid. PostgreSQL or the embedded Kafka cluster exiting stops the whole stack:
+# What runs and with which settings is not written here: deploy/OrderStream.Stack derives it from the
+# catalogue (shared/OrderStream.Contracts/Catalogue.cs) and prints it ('plan'); this script executes it.
+# Each service's port is <KEY>_PORT when set (GATEWAY_PORT, INVENTORY_PORT, PAYMENT_PORT, MATERIALIZER_PORT,
+# DASHBOARD_PORT), else the catalogue's.
+# Supervision: a service of the catalogue, redis-server or the trace viewer that exits is started again
+# after a backoff (1 s, doubling to 10 s, back to 1 s after 60 s up), logged on the output and in
+# $STATE/supervisor.log; $STATE/<name>.pid always holds the running process's own pid. PostgreSQL or the embedded Kafka cluster exiting stops the whole stack:
 # Kafka keeps its data in memory only, so the sagas in flight could not go on without it.
 # ORDERSTREAM_SKIP_BUILD=1 skips the build (the caller has built the solution already).
 set -euo pipefail
@@ -25,11 +28,6 @@ source "$ROOT/deploy/local/lib.sh"
 STATE=${ORDERSTREAM_STATE:-$ROOT/.local}
 PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
-GATEWAY_PORT=${GATEWAY_PORT:-5080}
-INVENTORY_PORT=${INVENTORY_PORT:-5081}
-PAYMENT_PORT=${PAYMENT_PORT:-5082}
-MATERIALIZER_PORT=${MATERIALIZER_PORT:-5083}
-DASHBOARD_PORT=${DASHBOARD_PORT:-5090}
 TRACE_VIEWER=${TRACE_VIEWER:-on}
 TRACE_VIEWER_PORT=${TRACE_VIEWER_PORT:-18888}
 TRACE_VIEWER_OTLP_GRPC_PORT=${TRACE_VIEWER_OTLP_GRPC_PORT:-18889}
@@ -44,6 +42,7 @@ SEED_QTY=${SEED_QTY:-1000}
 PAYMENT_DECLINE_RATE=${PAYMENT_DECLINE_RATE:-0}
 CONFIG=${CONFIGURATION:-Release}
 PGBIN=/usr/lib/postgresql/15/bin
+STACK_DLL="$ROOT/deploy/OrderStream.Stack/bin/$CONFIG/net10.0/OrderStream.Stack.dll"
 # PostgreSQL refuses to run as root; the postgres account from the Debian package runs it then.
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
@@ -137,7 +136,15 @@ run_dotnet() { # dll port env...
 
 start_service() { # name dll port env...
   local name=$1 dll=$2 port=$3; shift 3
-  start_supervised "$name" run_dotnet "$dll" "$port" "$@" OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME_PREFIX:-}$name"
+  start_supervised "$name" run_dotnet "$dll" "$port" "$@"
+}
+
+# Waits for each port's /readyz; on a timeout shows the logs and stops everything.
+wait_ready() { # port...
+  local port
+  for port in "$@"; do
+    wait_for "http://127.0.0.1:$port/readyz" 60 || { tail -n 30 "$STATE"/*.log >&2; stop_stack; exit 1; }
+  done
 }
 
 # The viewer runs only when nothing else receives the traces: with the caller's own endpoint it would stay empty.
@@ -201,6 +208,10 @@ up() {
     start_supervised trace-viewer run_trace_viewer
   fi
 
+  # The catalogue's databases, asked while PostgreSQL starts (a .NET start costs a few tenths of a second).
+  dotnet "$STACK_DLL" databases >"$STATE/databases" 2>"$STATE/stack.log" &
+  local asked=$!
+
   echo "Starting PostgreSQL on 127.0.0.1:$PG_PORT ..."
   mkdir -p "$STATE/pg" "$STATE/pgrun"
   [ "$(id -u)" -ne 0 ] || chown postgres "$STATE/pg" "$STATE/pgrun"
@@ -215,19 +226,22 @@ up() {
     -o "-p $PG_PORT -k $STATE/pgrun -c listen_addresses=127.0.0.1 -c max_connections=${PG_MAX_CONNECTIONS:-250} \
         -c shared_buffers=1GB -c wal_buffers=32MB -c max_wal_size=8GB -c checkpoint_timeout=30min \
         -c random_page_cost=1.1 -c effective_cache_size=4GB ${PG_OPTIONS:-}" start >/dev/null
+  wait "$asked" || { cat "$STATE/stack.log" >&2; stop_stack; exit 1; }
+  local databases; mapfile -t databases <"$STATE/databases"
   declare -A CS
-  for svc in gateway inventory payment materializer; do
+  for svc in "${databases[@]}"; do
     local password; password=$(openssl rand -hex 16)
     as_pg "$PGBIN/psql" -q -h "$STATE/pgrun" -p "$PG_PORT" -U postgres -d postgres \
       -v name="$svc" -v password="$password" -f "$ROOT/deploy/postgres/service-database.sql" >/dev/null
-    # Pools are capped so the four services together stay below max_connections: under a burst, a request
+    # Pools are capped so the services together stay below max_connections: under a burst, a request
     # waits for a pooled connection instead of failing with "too many connections".
     CS[$svc]="Host=127.0.0.1;Port=$PG_PORT;Database=$svc;Username=$svc;Password=$password;Maximum Pool Size=${PG_POOL_SIZE:-40}"
   done
   # The operator key for every service's /admin endpoints: generated per start, never committed (or ADMIN_API_KEY).
   (umask 077; printf '%s\n' "${ADMIN_API_KEY:-$(openssl rand -hex 24)}" >"$STATE/admin.key")
   # For 'run.sh check': the checker reads every database with its service's role.
-  (umask 077; for svc in gateway inventory payment materializer; do echo "${svc^^}_DB='${CS[$svc]}'"; done >"$STATE/connections.env")
+  # The plan reads it too (OrderStream.Stack's LocalStackState), as does the load tool's benchmark.
+  (umask 077; for svc in "${databases[@]}"; do echo "${svc^^}_DB='${CS[$svc]}'"; done >"$STATE/connections.env")
 
   echo "Starting redis-server on 127.0.0.1:$REDIS_PORT ..."
   start_supervised redis run_redis
@@ -251,84 +265,86 @@ up() {
     export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$otlp_port"
     traces="http://127.0.0.1:$TRACE_VIEWER_PORT   (Aspire Dashboard; one order's trace: /traces?filters=order.id:equals:<orderId>)"
     # Decided here: from now on our own OTEL_EXPORTER_OTLP_ENDPOINT is set, and viewer_wanted says no.
-    links=("Traces__OrderLink=http://127.0.0.1:$TRACE_VIEWER_PORT/traces?filters=order.id:equals:{orderId}")
+    links=(--set "frontend:Traces__OrderLink=http://127.0.0.1:$TRACE_VIEWER_PORT/traces?filters=order.id:equals:{orderId}")
   elif [ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]; then
     traces="exported to $OTEL_EXPORTER_OTLP_ENDPOINT (OTEL_EXPORTER_OTLP_ENDPOINT; no local viewer)"
   fi
 
-  echo "Starting the services ..."
   # Every OTEL_* variable of the caller's environment passes through to the services.
   # Six .NET processes share this machine's cores: workstation GC and no spinning for pool work, since
   # server GC's per-core heaps and threads that spin before sleeping cost more here than they give.
   # Gen0 is capped at 4 MiB: the GC sizes it from the L3 cache, which a VM may report as hundreds of
   # MiB (260 here), and each collection of a gen0 that large stopped a service for 40-90 ms.
-  local common=("Kafka__BootstrapServers=$kafka" "Kafka__FetchWaitMaxMs=${KAFKA_FETCH_WAIT_MAX_MS:-5}" "Admin__ApiKey=$(cat "$STATE/admin.key")"
-    "DOTNET_gcServer=${DOTNET_gcServer:-0}" "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0}"
-    "DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}")
-  start_service inventory "$ROOT/services/inventory/$bin/OrderStream.Inventory.dll" "$INVENTORY_PORT" \
-    "${common[@]}" "ConnectionStrings__Db=${CS[inventory]}"
-  start_service payment "$ROOT/services/payment/$bin/OrderStream.Payment.dll" "$PAYMENT_PORT" \
-    "${common[@]}" "ConnectionStrings__Db=${CS[payment]}" "Payment__DeclineRate=$PAYMENT_DECLINE_RATE"
-  start_service order-materializer "$ROOT/services/order-materializer/$bin/OrderStream.OrderMaterializer.dll" "$MATERIALIZER_PORT" \
-    "${common[@]}" "ConnectionStrings__Db=${CS[materializer]}" "Redis__Configuration=127.0.0.1:$REDIS_PORT"
-  start_service api-gateway "$ROOT/services/api-gateway/$bin/OrderStream.ApiGateway.dll" "$GATEWAY_PORT" \
-    "${common[@]}" "ConnectionStrings__Db=${CS[gateway]}" "Redis__Configuration=127.0.0.1:$REDIS_PORT" \
-    "Services__Inventory=http://127.0.0.1:$INVENTORY_PORT" "Services__Materializer=http://127.0.0.1:$MATERIALIZER_PORT" \
-    "Services__Payment=http://127.0.0.1:$PAYMENT_PORT"
-  for port in "$INVENTORY_PORT" "$PAYMENT_PORT" "$MATERIALIZER_PORT" "$GATEWAY_PORT"; do
-    wait_for "http://127.0.0.1:$port/readyz" 60 || { tail -n 30 "$STATE"/*.log >&2; stop_stack; exit 1; }
-  done
+  # The dashboard (a frontend) is a client of the gateway (with the operator key, which never reaches the
+  # browser), and reads the databases and Kafka only for the load test's books check, with the checker's settings.
+  (umask 077; dotnet "$STACK_DLL" plan --root "$ROOT" --state "$STATE" --redis "127.0.0.1:$REDIS_PORT" --configuration "$CONFIG" \
+    --service-name-prefix "${OTEL_SERVICE_NAME_PREFIX:-}" \
+    --set "saga:Kafka__FetchWaitMaxMs=${KAFKA_FETCH_WAIT_MAX_MS:-5}" --set "saga:DOTNET_gcServer=${DOTNET_gcServer:-0}" \
+    --set "saga:DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0}" \
+    --set "saga:DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}" --set "payment:Payment__DeclineRate=$PAYMENT_DECLINE_RATE" \
+    --set "frontend:DOTNET_gcServer=${DOTNET_gcServer:-0}" --set "frontend:DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}" \
+    "${links[@]}" >"$STATE/plan.tsv" 2>"$STATE/stack.log") || { cat "$STATE/stack.log" >&2; stop_stack; exit 1; }
 
-  # The dashboard is a client of the gateway (with the operator key, which never reaches the browser),
-  # and reads the databases and Kafka only for the load test's books check, with the checker's settings.
-  local dashboard_dll="$ROOT/services/dashboard/$bin/OrderStream.Dashboard.dll"
-  echo "Starting the dashboard ..."
-  start_service dashboard "$dashboard_dll" "$DASHBOARD_PORT" \
-    "Gateway__BaseUrl=http://127.0.0.1:$GATEWAY_PORT" "Gateway__AdminKey=$(cat "$STATE/admin.key")" "${links[@]}" \
-    "Checker__Gateway=${CS[gateway]}" "Checker__Inventory=${CS[inventory]}" "Checker__Payment=${CS[payment]}" \
-    "Checker__Materializer=${CS[materializer]}" "Checker__Kafka=$kafka" \
-    "DOTNET_gcServer=${DOTNET_gcServer:-0}" "DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}"
-  wait_for "http://127.0.0.1:$DASHBOARD_PORT/healthz" 60 || { tail -n 30 "$STATE/dashboard.log" >&2; stop_stack; exit 1; }
-  local dashboard="http://127.0.0.1:$DASHBOARD_PORT   (sign in with the key in $STATE/admin.key)"
+  # The plan, one process a line in start order: name, key, kind, port, dll, then NAME=value settings (tab-separated;
+  # each field is passed as one argument, never evaluated). The saga services start together; a frontend
+  # waits until every service before it is ready, since it is their client.
+  echo "Starting the services ..."
+  local fields starting=() plan_keys=()
+  declare -A PORT
+  while IFS=$'\t' read -r -a fields <&3; do
+    PORT[${fields[1]}]=${fields[3]}
+    plan_keys+=("${fields[1]}")
+    if [ "${fields[2]}" = frontend ]; then
+      wait_ready "${starting[@]}"; starting=()
+      echo "Starting the ${fields[0]} ..."
+    fi
+    start_service "${fields[0]}" "${fields[4]}" "${fields[3]}" "${fields[@]:5}"
+    starting+=("${fields[3]}")
+  done 3<"$STATE/plan.tsv"
+  wait_ready "${starting[@]}"
+  local dashboard="http://127.0.0.1:${PORT[dashboard]}   (sign in with the key in $STATE/admin.key)"
 
   echo "Seeding $SEED_SKUS SKUs with $SEED_QTY units each ..."
   for i in $(seq -f "%03g" 1 "$SEED_SKUS"); do
-    curl -fs -o /dev/null -X POST "http://127.0.0.1:$INVENTORY_PORT/inventory/SKU-$i/restock" \
+    curl -fs -o /dev/null -X POST "http://127.0.0.1:${PORT[inventory]}/inventory/SKU-$i/restock" \
       -H 'Content-Type: application/json' -d "{\"quantity\": $SEED_QTY}"
   done
 
+  local key others=""
+  for key in "${plan_keys[@]}"; do
+    case $key in gateway|dashboard) ;; *) others+=$(printf '  %-16s%s' "${key^}:" "http://127.0.0.1:${PORT[$key]}")$'\n' ;; esac
+  done
   cat <<INFO
 
 OrderStream is up.
-  Gateway:        http://127.0.0.1:$GATEWAY_PORT   (POST /orders, GET /orders/{id}, GET /inventory)
+  Gateway:        http://127.0.0.1:${PORT[gateway]}   (POST /orders, GET /orders/{id}, GET /inventory)
   Dashboard:      $dashboard
   Traces:         $traces
-  Inventory:      http://127.0.0.1:$INVENTORY_PORT
-  Payment:        http://127.0.0.1:$PAYMENT_PORT
-  Materializer:   http://127.0.0.1:$MATERIALIZER_PORT
-  PostgreSQL:     127.0.0.1:$PG_PORT (databases gateway, inventory, payment, materializer)
+${others}  PostgreSQL:     127.0.0.1:$PG_PORT (databases $(IFS=,; echo "${databases[*]}" | sed 's/,/, /g'))
   Redis:          127.0.0.1:$REDIS_PORT
   Kafka:          $kafka (embedded)
   Logs:           $STATE/*.log   (restarts of a crashed service: $STATE/supervisor.log)
-  Admin key:      $STATE/admin.key   (curl -H "Authorization: Bearer \$(cat $STATE/admin.key)" http://127.0.0.1:$GATEWAY_PORT/admin/...;
+  Admin key:      $STATE/admin.key   (curl -H "Authorization: Bearer \$(cat $STATE/admin.key)" http://127.0.0.1:${PORT[gateway]}/admin/...;
                   docs/operations.md)
 Try:
-  curl -si -X POST http://127.0.0.1:$GATEWAY_PORT/orders -H 'Content-Type: application/json' \\
+  curl -si -X POST http://127.0.0.1:${PORT[gateway]}/orders -H 'Content-Type: application/json' \\
     -d '{"userId":"alice","items":[{"sku":"SKU-001","qty":2,"price":9.99}],"currency":"EUR"}'
 INFO
 }
 
-# The checker against the running stack: the four databases, the embedded Kafka cluster and the
-# default consumer groups (inventory, payment, order-materializer).
+# The checker against the running stack: every database of connections.env (one --<database> each), the
+# embedded Kafka cluster and the default consumer groups (the catalogue's consuming services).
 check_stack() {
   [ -f "$STATE/connections.env" ] && [ -s "$STATE/kafka.bootstrap" ] ||
     { echo "No running stack under $STATE; start one with: $0 start" >&2; exit 2; }
-  # shellcheck source=/dev/null
-  source "$STATE/connections.env"
+  local line name value databases=()
+  while IFS= read -r line; do # DATABASE_DB='connection string'
+    name=${line%%_DB=*} value=${line#*_DB=\'}
+    databases+=("--${name,,}" "${value%\'}")
+  done <"$STATE/connections.env"
   local dll="$ROOT/deploy/OrderStream.Checker/bin/$CONFIG/net10.0/OrderStream.Checker.dll"
   [ -f "$dll" ] || dotnet build "$ROOT/deploy/OrderStream.Checker" -c "$CONFIG" -v quiet -nologo >/dev/null
-  exec dotnet "$dll" --gateway "$GATEWAY_DB" --inventory "$INVENTORY_DB" --payment "$PAYMENT_DB" \
-    --materializer "$MATERIALIZER_DB" --kafka "$(cat "$STATE/kafka.bootstrap")" "$@"
+  exec dotnet "$dll" "${databases[@]}" --kafka "$(cat "$STATE/kafka.bootstrap")" "$@"
 }
 
 MODE=${1:-up}

@@ -36,8 +36,11 @@ public sealed record ServiceSpec(
     /// <summary>Its database (and role) name, or null for a process without one.</summary>
     public string? Database => Kind == ServiceKind.Saga ? Key : null;
 
+    /// <summary>Its key as a configuration section or a label: <c>materializer</c> → <c>Materializer</c>.</summary>
+    public string Section => char.ToUpperInvariant(Key[0]) + Key[1..];
+
     /// <summary>The setting that holds its base address for the services that call it: <c>Services:Inventory</c>.</summary>
-    public string AddressSetting => "Services:" + char.ToUpperInvariant(Key[0]) + Key[1..];
+    public string AddressSetting => "Services:" + Section;
 
     /// <summary>Whether it runs a consumer (and so a consumer group named <see cref="Name"/>).</summary>
     public bool IsConsumer => Consumes.Count > 0;

@@ -49,23 +49,13 @@ public static class Topics
 
 /// <summary>
 /// The consumer groups of a default deployment (each consuming service's group is its name) and the
-/// topics each subscribes to, as its <c>Program.cs</c> declares them. The checker reports their lag;
-/// the embedded cluster never trims a record one of them has not committed past.
+/// topics each subscribes to, derived from <see cref="Catalogue"/> (a system test keeps it equal to what
+/// each <c>Program.cs</c> subscribes). The checker reports their lag; the embedded cluster never trims a
+/// record one of them has not committed past.
 /// </summary>
 public static class ConsumerGroups
 {
-    public static readonly IReadOnlyList<string> Inventory =
-        [Topics.OrderCreated, Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.OrderCancelRequested];
-
-    public static readonly IReadOnlyList<string> Payment = [Topics.InventoryReserved, Topics.InventoryReleased, Topics.InventoryReturned];
-
-    public static readonly IReadOnlyList<string> Materializer = Topics.OrderFacts;
-
     /// <summary>Group name → subscribed topics.</summary>
-    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Defaults = new Dictionary<string, IReadOnlyList<string>>
-    {
-        ["inventory"] = Inventory,
-        ["payment"] = Payment,
-        ["order-materializer"] = Materializer,
-    };
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Defaults =
+        Catalogue.All.Where(s => s.IsConsumer).ToDictionary(s => s.Name, s => s.Consumes);
 }

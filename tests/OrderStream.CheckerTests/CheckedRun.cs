@@ -26,11 +26,6 @@ public class CheckedRun : OrderStreamStack, IAsyncLifetime
     protected override IReadOnlyDictionary<string, string> ExtraSettings(string service) =>
         service == "payment" ? new Dictionary<string, string> { ["Payment__DeclineRate"] = "0.3" } : new Dictionary<string, string>();
 
-    public CheckOptions CheckOptions => new(Databases["gateway"], Databases["inventory"], Databases["payment"], Databases["materializer"])
-    {
-        KafkaBootstrapServers = Kafka.BootstrapServers,
-    };
-
     // Re-implements IAsyncLifetime: the base class starts the stack, this runs the workload on it.
     public new async Task InitializeAsync()
     {

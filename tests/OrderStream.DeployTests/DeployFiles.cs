@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using OrderStream.Contracts;
 using OrderStream.TestSupport;
 
 namespace OrderStream.DeployTests;
@@ -28,19 +29,15 @@ public sealed record AppService(string Name, string? Database)
 
     public override string ToString() => Name;
 
-    public static readonly AppService Dashboard = new("dashboard", null);
+    public static readonly AppService Dashboard = From(Catalogue.Dashboard);
 
-    /// <summary>The four saga services, each with its own database.</summary>
-    public static readonly IReadOnlyList<AppService> Backend =
-    [
-        new("api-gateway", "gateway"),
-        new("inventory", "inventory"),
-        new("payment", "payment"),
-        new("order-materializer", "materializer"),
-    ];
+    /// <summary>The saga services of the catalogue, each with its own database.</summary>
+    public static readonly IReadOnlyList<AppService> Backend = [.. Catalogue.SagaServices.Select(From)];
 
-    /// <summary>Every service with an image, a compose service and a Deployment.</summary>
-    public static readonly IReadOnlyList<AppService> All = [.. Backend, Dashboard];
+    /// <summary>Every service with an image, a compose service and a Deployment: every process of the catalogue.</summary>
+    public static readonly IReadOnlyList<AppService> All = [.. Catalogue.All.Select(From)];
+
+    private static AppService From(ServiceSpec spec) => new(spec.Name, spec.Database);
 
     public static TheoryData<AppService> Theory => new(All);
 

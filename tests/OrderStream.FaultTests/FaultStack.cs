@@ -22,10 +22,7 @@ public class FaultStack : OrderStreamStack
         return settings;
     }
 
-    public OrderStreamChecker Checker => new(new CheckOptions(Databases["gateway"], Databases["inventory"], Databases["payment"], Databases["materializer"])
-    {
-        KafkaBootstrapServers = Kafka.BootstrapServers,
-    });
+    public OrderStreamChecker Checker => new(CheckOptions);
 
     public ServiceProcess this[string service] => Services.Single(s => s.Name == service);
 

@@ -50,8 +50,7 @@ internal static class Compensation
     /// <summary>Once nothing is in flight, the checker must find the books clean.</summary>
     public static async Task AssertBooksBalanceAsync(this OrderStreamStack stack, ITestOutputHelper output)
     {
-        var checker = new OrderStreamChecker(new(stack.Databases["gateway"], stack.Databases["inventory"], stack.Databases["payment"], stack.Databases["materializer"])
-            { KafkaBootstrapServers = stack.Kafka.BootstrapServers });
+        var checker = new OrderStreamChecker(stack.CheckOptions);
         await checker.WaitUntilQuietAsync(TimeSpan.FromSeconds(90));
         var report = await checker.RunAsync();
         output.WriteLine(report.ToString());

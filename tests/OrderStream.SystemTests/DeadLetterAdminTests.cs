@@ -95,10 +95,7 @@ public sealed class DeadLetterAdminTests(OrderStreamStack stack) : IClassFixture
         Assert.Equal((10, count - 10), Counts(await RedriveAsync($"topic={Topics.InventoryReserved}")));
         Assert.Equal(topicBefore + count + 10, stack.Kafka.MessageCount(Topics.InventoryReserved));
 
-        var checker = new OrderStreamChecker(new CheckOptions(stack.Databases["gateway"], stack.Databases["inventory"], stack.Databases["payment"], stack.Databases["materializer"])
-        {
-            KafkaBootstrapServers = stack.Kafka.BootstrapServers,
-        });
+        var checker = new OrderStreamChecker(stack.CheckOptions);
         await checker.WaitUntilQuietAsync(Settle);
         var report = await checker.RunAsync();
         Assert.True(report.Passed, report.ToString());

@@ -6,12 +6,8 @@ namespace OrderStream.SystemTests;
 
 public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) : IClassFixture<DecliningStack>
 {
-    private static readonly Dictionary<string, (string Db, string[] Topics)> Consumers = new()
-    {
-        ["inventory"] = ("inventory", [Topics.OrderCreated, Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.OrderCancelRequested]),
-        ["payment"] = ("payment", [Topics.InventoryReserved, Topics.InventoryReleased, Topics.InventoryReturned]),
-        ["order-materializer"] = ("materializer", [.. Topics.OrderFacts]),
-    };
+    /// <summary>Every consuming service of the catalogue: its group (its name), database and topics.</summary>
+    private static readonly List<ServiceSpec> Consumers = [.. Catalogue.SagaServices.Where(s => s.IsConsumer)];
 
     [Fact]
     public async Task Receiving_every_event_of_a_finished_run_again_changes_nothing()
@@ -31,14 +27,14 @@ public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) 
             ["Kafka__ReplayFromStart"] = "true",
             ["Logging__LogLevel__OrderStream.Messaging.EventConsumer"] = "Debug",
         };
-        var services = new[] { stack.Inventory, stack.Payment, stack.Materializer };
+        var services = Consumers.Select(c => stack.ByKey[c.Key]).ToList();
         await Task.WhenAll(services.Select(s => s.StopAsync()));
         foreach (var s in services) await s.StartAsync(overrides: replaying);
 
         // Positive proof that every event came round again: each consumer skips all of its topics' messages as duplicates.
         foreach (var s in services)
         {
-            var expected = Consumers[s.Name].Topics.Sum(stack.Kafka.MessageCount);
+            var expected = Catalogue.ByName(s.Name).Consumes.Sum(stack.Kafka.MessageCount);
             output.WriteLine($"{s.Name}: {expected} messages to receive again");
             await Eventually.True(() => Task.FromResult(s.CountOutput("Duplicate event") >= expected), TimeSpan.FromSeconds(90),
                 $"{s.Name} to receive all {expected} messages again");
@@ -54,12 +50,10 @@ public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) 
     {
         await Eventually.True(async () =>
         {
-            foreach (var (group, (db, topics)) in Consumers)
-            {
-                if (topics.Any(t => stack.Kafka.Lag(group, t) > 0)) return false;
+            if (Consumers.Any(c => c.Consumes.Any(t => stack.Kafka.Lag(c.Name, t) > 0))) return false;
+            foreach (var db in Catalogue.SagaServices.Select(s => s.Database!))
                 if (await stack.QueryOneAsync<long>(db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") > 0) return false;
-            }
-            return await stack.QueryOneAsync<long>("gateway", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0;
+            return true;
         }, TimeSpan.FromSeconds(90), "every consumer to catch up and every outbox to drain");
     }
 
@@ -74,10 +68,10 @@ public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) 
         await Add("payment", "SELECT concat_ws('|', order_id, reason, closed_at) FROM closed_orders ORDER BY order_id");
         await Add("materializer", "SELECT concat_ws('|', order_id, status, reason, updated_at, settled_at) FROM order_view ORDER BY order_id");
         await Add("materializer", "SELECT concat_ws('|', order_id, event_id) FROM order_timeline ORDER BY order_id, event_id");
-        foreach (var db in new[] { "gateway", "inventory", "payment", "materializer" })
+        foreach (var service in Catalogue.SagaServices.OrderBy(s => s.IsConsumer))
         {
-            await Add(db, "SELECT concat_ws('|', count(*), max(id)) FROM outbox");
-            if (db != "gateway") await Add(db, "SELECT count(*)::text FROM inbox");
+            await Add(service.Database!, "SELECT concat_ws('|', count(*), max(id)) FROM outbox");
+            if (service.IsConsumer) await Add(service.Database!, "SELECT count(*)::text FROM inbox");
         }
         return string.Join("\n\n", parts);
     }

@@ -1,25 +1,32 @@
 using System.Net.Http.Json;
 using Dapper;
 using Npgsql;
+using OrderStream.Checker;
 using OrderStream.Contracts;
+using OrderStream.Stack;
 using Xunit;
 
 namespace OrderStream.TestSupport;
 
 /// <summary>
 /// The whole system for one test class: its own databases on the shared PostgreSQL, its own Redis and
-/// Kafka cluster, and the four services as separate processes. Tests talk to it over HTTP only, and
-/// read the databases directly only to check the books.
+/// Kafka cluster, and the saga services as separate processes, launched as <see cref="StackPlan"/> says
+/// (the plan deploy/local/run.sh runs). Tests talk to it over HTTP only, and read the databases directly
+/// only to check the books.
 /// </summary>
 public class OrderStreamStack : IAsyncLifetime
 {
     public KafkaTestCluster Kafka { get; } = KafkaTestCluster.Start();
     public RedisServer Redis { get; } = RedisServer.Start();
     public Dictionary<string, string> Databases { get; } = new();
-    public ServiceProcess Gateway { get; private set; } = null!;
-    public ServiceProcess Inventory { get; private set; } = null!;
-    public ServiceProcess Payment { get; private set; } = null!;
-    public ServiceProcess Materializer { get; private set; } = null!;
+
+    /// <summary>Every saga service's process, by its <see cref="ServiceSpec.Key"/>, in start order.</summary>
+    public IReadOnlyDictionary<string, ServiceProcess> ByKey { get; private set; } = new Dictionary<string, ServiceProcess>();
+
+    public ServiceProcess Gateway => ByKey[Catalogue.ApiGateway.Key];
+    public ServiceProcess Inventory => ByKey[Catalogue.Inventory.Key];
+    public ServiceProcess Payment => ByKey[Catalogue.Payment.Key];
+    public ServiceProcess Materializer => ByKey[Catalogue.OrderMaterializer.Key];
     public HttpClient Http { get; private set; } = null!;
 
     /// <summary>The gateway, sending the operator key: <c>/admin/...</c> of every service.</summary>
@@ -28,38 +35,42 @@ public class OrderStreamStack : IAsyncLifetime
     /// <summary>Extra settings for a service (e.g. <c>Payment__DeclineRate</c>), by service directory name.</summary>
     protected virtual IReadOnlyDictionary<string, string> ExtraSettings(string service) => new Dictionary<string, string>();
 
-    public IEnumerable<ServiceProcess> Services => [Inventory, Payment, Materializer, Gateway];
+    public IEnumerable<ServiceProcess> Services => ByKey.Values;
 
     /// <summary>The PostgreSQL cluster that holds a service's database (by database name: gateway, inventory, payment, materializer).</summary>
     protected virtual PostgresServer ServerFor(string db) => PostgresServer.Instance;
 
     public async Task InitializeAsync()
     {
-        foreach (var db in new[] { "gateway", "inventory", "payment", "materializer" })
+        var saga = Catalogue.SagaServices.ToList();
+        foreach (var db in saga.Select(s => s.Database!))
             Databases[db] = ServerFor(db).CreateDatabase(db);
 
-        Inventory = Service("inventory", "inventory");
-        Payment = Service("payment", "payment");
-        Materializer = Service("order-materializer", "materializer", ("Redis__Configuration", Redis.Configuration));
-        Gateway = Service("api-gateway", "gateway",
-            ("Redis__Configuration", Redis.Configuration),
-            ("Services__Inventory", Inventory.BaseAddress.ToString()),
-            ("Services__Materializer", Materializer.BaseAddress.ToString()),
-            ("Services__Payment", Payment.BaseAddress.ToString()));
+        var plan = StackPlan.For(new StackEndpoints
+        {
+            Root = Repo.Root,
+            Configuration = Repo.Configuration,
+            KafkaBootstrap = Kafka.BootstrapServers,
+            RedisConfiguration = Redis.Configuration,
+            ConnectionStrings = Databases,
+            Ports = saga.ToDictionary(s => s.Key, _ => Repo.FreePort()),
+            AdminKey = ServiceProcess.AdminApiKey,
+            ExtraSettings = s => ServiceProcess.TestSettings.Concat(ExtraSettings(s.Name)),
+        }, saga);
+        ByKey = plan.ToDictionary(l => l.Spec.Key, ServiceProcess.From);
         await Task.WhenAll(Services.Select(s => s.StartAsync()));
         Http = new HttpClient { BaseAddress = Gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         Admin = Gateway.AdminClient();
     }
-
-    private ServiceProcess Service(string name, string db, params (string Key, string Value)[] settings) =>
-        ServiceProcess.Create(name, Databases[db], Kafka.BootstrapServers,
-            settings.Select(s => KeyValuePair.Create(s.Key, s.Value)).Concat(ExtraSettings(name)));
 
     public async Task SeedAsync(string sku, long quantity)
     {
         using var inventory = new HttpClient { BaseAddress = Inventory.BaseAddress };
         (await inventory.PostAsJsonAsync($"/inventory/{sku}/restock", new { quantity })).EnsureSuccessStatusCode();
     }
+
+    /// <summary>The checker's view of this stack: every database and the Kafka cluster.</summary>
+    public CheckOptions CheckOptions => CheckOptions.ForDatabases(Databases) with { KafkaBootstrapServers = Kafka.BootstrapServers };
 
     public NpgsqlConnection Db(string name) => new(Databases[name]);
 
@@ -87,7 +98,7 @@ public class OrderStreamStack : IAsyncLifetime
     {
         Http?.Dispose();
         Admin?.Dispose();
-        await Task.WhenAll(new[] { Gateway, Materializer, Payment, Inventory }.Where(s => s is not null).Select(s => s.DisposeAsync().AsTask()));
+        await Task.WhenAll(Services.Select(s => s.DisposeAsync().AsTask()));
         Redis.Dispose();
         Kafka.Dispose();
     }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using OrderStream.Contracts;
+using OrderStream.Stack;
 
 namespace OrderStream.TestSupport;
 
@@ -15,18 +17,21 @@ public sealed class ServiceProcess : IAsyncDisposable
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
     public IReadOnlyDictionary<string, string> Environment { get; }
     private readonly string _dll;
-    private readonly string _project;
-
-    private static readonly Dictionary<string, string> Projects = new()
-    {
-        ["api-gateway"] = "OrderStream.ApiGateway",
-        ["inventory"] = "OrderStream.Inventory",
-        ["payment"] = "OrderStream.Payment",
-        ["order-materializer"] = "OrderStream.OrderMaterializer",
-    };
 
     /// <summary>The operator key every test service gets (Admin__ApiKey): new for each test run, never a committed secret.</summary>
     public static readonly string AdminApiKey = "test-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>
+    /// What every test process gets on top of its plan: a short Kafka fetch wait (tests wait for single
+    /// messages) and the service's own logs at Information without the framework's request lines.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> TestSettings = new Dictionary<string, string>
+    {
+        ["Kafka__FetchWaitMaxMs"] = "5",
+        ["Logging__LogLevel__Default"] = "Information",
+        ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+        ["Logging__LogLevel__System.Net.Http"] = "Warning",
+    };
 
     /// <summary>A client for this service's endpoints, sending the operator key.</summary>
     public HttpClient AdminClient() => new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) }.WithAdminKey();
@@ -38,28 +43,26 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             ["ConnectionStrings__Db"] = connectionString,
             ["Kafka__BootstrapServers"] = kafkaBootstrap,
-            ["Kafka__FetchWaitMaxMs"] = "5",
             ["Admin__ApiKey"] = AdminApiKey,
-            ["Logging__LogLevel__Default"] = "Information",
-            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
-            ["Logging__LogLevel__System.Net.Http"] = "Warning",
         };
-        foreach (var (k, v) in settings ?? []) env[k] = v;
-        return new ServiceProcess(name, Projects[name], env);
+        foreach (var (k, v) in TestSettings.Concat(settings ?? [])) env[k] = v;
+        return new ServiceProcess(name, StackPlan.DllPath(Catalogue.ByName(name), Repo.Root, Repo.Configuration), Repo.FreePort(), env);
     }
 
-    private ServiceProcess(string name, string project, IReadOnlyDictionary<string, string> environment)
+    /// <summary>A service as a stack's plan launches it (<see cref="StackPlan"/>).</summary>
+    public static ServiceProcess From(ServiceLaunch launch) => new(launch.Name, launch.Dll, launch.Port, launch.Environment);
+
+    private ServiceProcess(string name, string dll, int port, IReadOnlyDictionary<string, string> environment)
     {
         Name = name;
-        _project = project;
-        Port = Repo.FreePort();
+        Port = port;
         Environment = environment;
-        _dll = Path.Combine(Repo.Root, "services", name, "bin", Repo.Configuration, "net10.0", project + ".dll");
+        _dll = dll;
         if (!File.Exists(_dll)) throw new FileNotFoundException($"Build the solution first: {_dll} is missing");
     }
 
     /// <summary>A second instance of the same service on another port: same database, Kafka cluster, consumer group and settings.</summary>
-    public ServiceProcess Another() => new(Name, _project, Environment);
+    public ServiceProcess Another() => new(Name, _dll, Repo.FreePort(), Environment);
 
     public async Task StartAsync(TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? overrides = null)
     {

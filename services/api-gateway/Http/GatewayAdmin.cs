@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrderStream.Contracts;
 using OrderStream.Hosting.Admin;
 
 namespace OrderStream.ApiGateway.Http;
@@ -34,13 +35,9 @@ public static class GatewayAdmin
 {
     public sealed record ReadOnlyRequest(bool? Enabled, int? RetryAfterSeconds);
 
-    /// <summary>The owners of the admin endpoints the gateway passes through, by their path segment.</summary>
-    public static readonly IReadOnlyDictionary<string, string> ProxiedServices = new Dictionary<string, string>
-    {
-        ["inventory"] = "Services:Inventory",
-        ["payment"] = "Services:Payment",
-        ["materializer"] = "Services:Materializer",
-    };
+    /// <summary>The owners of the admin endpoints the gateway passes through (every other saga service), by their path segment → address setting.</summary>
+    public static readonly IReadOnlyDictionary<string, string> ProxiedServices =
+        Catalogue.SagaServices.Where(s => s != Catalogue.ApiGateway).ToDictionary(s => s.Key, s => s.AddressSetting);
 
     public static void MapGatewayAdmin(this WebApplication app)
     {

@@ -57,6 +57,9 @@ public sealed record CancelAccepted(Guid OrderId, string Reason, DateTimeOffset 
 /// <summary>The services the dashboard shows, by their admin path segment; those with a consumer can be paused.</summary>
 public static class Services
 {
-    public static readonly IReadOnlyList<string> All = ["gateway", "inventory", "payment", "materializer"];
-    public static readonly IReadOnlyList<string> Consuming = ["inventory", "payment", "materializer"];
+    /// <summary>The saga services of the catalogue, the gateway (the public entry) first.</summary>
+    public static readonly IReadOnlyList<string> All =
+        [Catalogue.ApiGateway.Key, .. Catalogue.SagaServices.Where(s => s != Catalogue.ApiGateway).Select(s => s.Key)];
+
+    public static readonly IReadOnlyList<string> Consuming = [.. Catalogue.SagaServices.Where(s => s.IsConsumer).Select(s => s.Key)];
 }

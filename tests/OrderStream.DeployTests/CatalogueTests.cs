@@ -1,0 +1,125 @@
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using OrderStream.Contracts;
+using OrderStream.Stack;
+using OrderStream.TestSupport;
+
+namespace OrderStream.DeployTests;
+
+/// <summary>
+/// shared/OrderStream.Contracts/Catalogue.cs against the files it describes: each service's folder,
+/// project and Program.cs. (What each consumer subscribes to at run time: SystemTests' CatalogueDriftTests.)
+/// </summary>
+public class CatalogueTests
+{
+    public static TheoryData<string> Names => new(Catalogue.All.Select(s => s.Name));
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Each_service_is_the_project_its_folder_holds_and_names_itself_as_the_catalogue_does(string name)
+    {
+        var spec = Catalogue.ByName(name);
+        var project = Path.Combine(Repo.Root, "services", spec.Name, spec.Project + ".csproj");
+        Assert.True(File.Exists(project), $"{project} is missing");
+        var program = File.ReadAllText(Path.Combine(Repo.Root, "services", spec.Name, "Program.cs"));
+        if (spec.Kind == ServiceKind.Saga)
+            Assert.Matches($"""ServiceDefaults\.CreateBuilder\(args, "{Regex.Escape(spec.Name)}"\)""", program);
+        // A consumer's group is its name; a service that consumes nothing must not start a consumer.
+        Assert.Equal(spec.IsConsumer, program.Contains("AddEventConsumer()", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Names_keys_and_ports_are_unique_and_a_service_starts_after_the_ones_it_calls()
+    {
+        Assert.Equal(Catalogue.All.Count, Catalogue.All.Select(s => s.Name).Distinct().Count());
+        Assert.Equal(Catalogue.All.Count, Catalogue.All.Select(s => s.Key).Distinct().Count());
+        Assert.Equal(Catalogue.All.Count, Catalogue.All.Select(s => s.Port).Distinct().Count());
+        for (var i = 0; i < Catalogue.All.Count; i++)
+            foreach (var callee in Catalogue.All[i].Calls)
+                Assert.Contains(callee, Catalogue.All.Take(i).Select(s => s.Key));
+    }
+
+    [Fact]
+    public void Every_topic_a_service_consumes_or_produces_is_a_saga_topic_and_every_consumed_topic_has_a_producer()
+    {
+        var produced = Catalogue.All.SelectMany(s => s.Produces).ToHashSet();
+        foreach (var spec in Catalogue.All)
+            Assert.All(spec.Consumes.Concat(spec.Produces), t => Assert.Contains(t, Topics.All));
+        Assert.All(Catalogue.All.SelectMany(s => s.Consumes), t => Assert.Contains(t, produced));
+    }
+
+    [Fact]
+    public void The_test_harness_builds_every_service_it_starts()
+    {
+        // The harness starts each saga service from its build output, so its project must build them first.
+        var harness = XDocument.Load(Path.Combine(Repo.Root, "tests", "OrderStream.TestSupport", "OrderStream.TestSupport.csproj"));
+        var references = harness.Descendants("ProjectReference").Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value)).ToHashSet();
+        Assert.All(Catalogue.SagaServices, s => Assert.Contains(s.Project, references));
+    }
+}
+
+/// <summary>The plan deploy/local/run.sh runs and the test harness starts: what each process is given.</summary>
+public class StackPlanTests
+{
+    private static readonly StackEndpoints Endpoints = new()
+    {
+        Root = "/repo",
+        KafkaBootstrap = "127.0.0.1:9092",
+        RedisConfiguration = "127.0.0.1:6379",
+        ConnectionStrings = Catalogue.SagaServices.ToDictionary(s => s.Database!, s => $"Database={s.Database}"),
+        Ports = Catalogue.All.ToDictionary(s => s.Key, s => s.Port),
+        AdminKey = "key",
+    };
+
+    private static IReadOnlyDictionary<string, string> Env(ServiceSpec spec) => StackPlan.For(Endpoints).Single(l => l.Spec == spec).Environment;
+
+    [Fact]
+    public void Every_process_in_start_order_from_its_build_output()
+    {
+        var plan = StackPlan.For(Endpoints);
+        Assert.Equal(Catalogue.All.Select(s => s.Name), plan.Select(l => l.Name));
+        Assert.Equal("/repo/services/order-materializer/bin/Release/net10.0/OrderStream.OrderMaterializer.dll",
+            plan.Single(l => l.Spec == Catalogue.OrderMaterializer).Dll);
+        Assert.All(plan, l => Assert.Equal(l.Name, l.Environment["OTEL_SERVICE_NAME"]));
+    }
+
+    [Fact]
+    public void A_saga_service_gets_its_database_Kafka_the_operator_key_and_the_addresses_of_what_it_calls()
+    {
+        var gateway = Env(Catalogue.ApiGateway);
+        Assert.Equal("Database=gateway", gateway["ConnectionStrings__Db"]);
+        Assert.Equal("127.0.0.1:9092", gateway["Kafka__BootstrapServers"]);
+        Assert.Equal("key", gateway["Admin__ApiKey"]);
+        Assert.Equal("127.0.0.1:6379", gateway["Redis__Configuration"]);
+        Assert.Equal("http://127.0.0.1:5081", gateway["Services__Inventory"]);
+        Assert.Equal("http://127.0.0.1:5082", gateway["Services__Payment"]);
+        Assert.Equal("http://127.0.0.1:5083", gateway["Services__Materializer"]);
+        Assert.False(Env(Catalogue.Inventory).ContainsKey("Redis__Configuration"));
+        Assert.DoesNotContain(Env(Catalogue.Payment).Keys, k => k.StartsWith("Services__", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_dashboard_gets_the_gateway_the_operator_key_and_what_the_books_check_reads_but_no_database_of_its_own()
+    {
+        var dashboard = Env(Catalogue.Dashboard);
+        Assert.Equal("http://127.0.0.1:5080", dashboard["Gateway__BaseUrl"]);
+        Assert.Equal("key", dashboard["Gateway__AdminKey"]);
+        Assert.Equal("127.0.0.1:9092", dashboard["Checker__Kafka"]);
+        foreach (var saga in Catalogue.SagaServices) Assert.Equal($"Database={saga.Database}", dashboard["Checker__" + saga.Section]);
+        Assert.False(dashboard.ContainsKey("ConnectionStrings__Db"));
+        Assert.False(dashboard.ContainsKey("Admin__ApiKey"));
+    }
+
+    [Fact]
+    public void Extra_settings_are_added_and_override_the_plan()
+    {
+        var plan = StackPlan.For(Endpoints with
+        {
+            ExtraSettings = s => s == Catalogue.Payment ? [new("Payment__DeclineRate", "0.2"), new("Admin__ApiKey", "other")] : [],
+        });
+        var payment = plan.Single(l => l.Spec == Catalogue.Payment).Environment;
+        Assert.Equal("0.2", payment["Payment__DeclineRate"]);
+        Assert.Equal("other", payment["Admin__ApiKey"]);
+        Assert.Equal("key", plan.Single(l => l.Spec == Catalogue.Inventory).Environment["Admin__ApiKey"]);
+    }
+}
