@@ -103,7 +103,7 @@ public static class BooksReader
     private const string SoldByConfirmedOrdersSql = """
         SELECT l.sku AS Sku, SUM(l.qty)::bigint AS Qty
         FROM order_view v CROSS JOIN LATERAL jsonb_to_recordset(v.items) AS l(sku text, qty int)
-        WHERE v.status = 'CONFIRMED'
+        WHERE v.status = @Confirmed
         GROUP BY l.sku
         """;
 
@@ -198,7 +198,7 @@ public static class BooksReader
     {
         Views = await ListAsync<ViewRow>(conn, tx, ViewsSql, ct),
         Timeline = await ListAsync<TimelineCount>(conn, tx, TimelineSql, ct),
-        SoldByConfirmedOrders = await ListAsync<SkuTotal>(conn, tx, SoldByConfirmedOrdersSql, ct),
+        SoldByConfirmedOrders = await ListAsync<SkuTotal>(conn, tx, SoldByConfirmedOrdersSql, ct, new { Confirmed = OrderStatus.Confirmed }),
         SettleTimes = await conn.QuerySingleAsync<SettleTimes>(new CommandDefinition(SettleTimesSql, transaction: tx, cancellationToken: ct)),
     }, ct);
 

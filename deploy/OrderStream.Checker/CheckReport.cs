@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using OrderStream.Contracts;
 
 namespace OrderStream.Checker;
 
@@ -134,7 +135,7 @@ public sealed class CheckReport
         var strays = t.ViewsWithoutAcceptedOrder > 0 ? $"; {t.ViewsWithoutAcceptedOrder} views of orders never accepted" : "";
         s.AppendLine(c, $"Orders: {t.AcceptedOrders} accepted: {outcomes}{strays}");
         var byStatus = t.ReservationsByStatus.Count == 0 ? "none" : string.Join(", ", t.ReservationsByStatus.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Value} {r.Key}"));
-        s.AppendLine(c, $"Payments: {t.PaymentsAuthorized} AUTHORIZED, {t.PaymentsDeclined} DECLINED, {t.PaymentsVoided} VOIDED, {t.PaymentsRefunded} REFUNDED. Reservations (orders): {byStatus}");
+        s.AppendLine(c, $"Payments: {t.PaymentsAuthorized} {PaymentStatus.Authorized}, {t.PaymentsDeclined} {PaymentStatus.Declined}, {t.PaymentsVoided} {PaymentStatus.Voided}, {t.PaymentsRefunded} {PaymentStatus.Refunded}. Reservations (orders): {byStatus}");
         s.AppendLine(c, $"Stock: {t.Skus} SKUs, {t.StockReceived} units received, {t.Sold} sold");
         s.AppendLine();
         s.AppendLine("Checks");

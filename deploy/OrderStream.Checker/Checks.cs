@@ -8,15 +8,6 @@ namespace OrderStream.Checker;
 /// </summary>
 public static class Checks
 {
-    private const string Authorized = "AUTHORIZED";
-    private const string Declined = "DECLINED";
-    private const string Reserved = "RESERVED";
-    private const string Sold = "SOLD";
-    private const string Released = "RELEASED";
-    private const string Returned = "RETURNED";
-    private const string Voided = "VOIDED";
-    private const string Refunded = "REFUNDED";
-
     public static CheckReport Evaluate(Books books, KafkaState? kafka, CheckOptions options, bool quiet)
     {
         var limit = options.ExampleLimit;
@@ -33,10 +24,10 @@ public static class Checks
             .Concat(events.Select(g => g.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
         long EventCount(string orderId, string topic) => events[orderId].Where(e => e.Topic == topic).Sum(e => e.Count);
-        string? PaymentStatus(string orderId) => payments[orderId].FirstOrDefault()?.Status;
+        string? PaymentStatusOf(string orderId) => payments[orderId].FirstOrDefault()?.Status;
         string ViewStatus(string orderId) => views.TryGetValue(orderId, out var v) ? v.Status + (v.Reason is null ? "" : " " + v.Reason) : "no view";
         // The status all of an order's reservation lines share: null if it has none, "MIXED" if they disagree.
-        string? ReservationStatus(string orderId) => reservations[orderId].Select(r => r.Status).Distinct().ToList() switch
+        string? ReservationStatusOf(string orderId) => reservations[orderId].Select(r => r.Status).Distinct().ToList() switch
         {
             [] => null,
             [var one] => one,
@@ -44,9 +35,9 @@ public static class Checks
         };
         string Hold(string orderId) => holds.TryGetValue(orderId, out var h) ? h.Status + (h.Reason is null ? "" : " " + h.Reason) : "none";
         string Describe(string orderId) =>
-            $"{orderId} (payment {PaymentStatus(orderId) ?? "none"}, view {ViewStatus(orderId)}, reservations {ReservationStatus(orderId) ?? "none"}, inventory {Hold(orderId)})";
+            $"{orderId} (payment {PaymentStatusOf(orderId) ?? "none"}, view {ViewStatus(orderId)}, reservations {ReservationStatusOf(orderId) ?? "none"}, inventory {Hold(orderId)})";
         // Money taken and kept: an authorization not voided or refunded.
-        bool Captured(string orderId) => PaymentStatus(orderId) == Authorized;
+        bool Captured(string orderId) => PaymentStatusOf(orderId) == PaymentStatus.Authorized;
         bool ViewIs(string orderId, string status, string? reason = null) =>
             views.TryGetValue(orderId, out var v) && v.Status == status && (reason is null || v.Reason == reason);
         bool HoldIs(string orderId, string status, string reason) =>
@@ -79,7 +70,7 @@ public static class Checks
             allOrders.Select(id => (id, n: EventCount(id, Topics.InventoryReleased), r: EventCount(id, Topics.InventoryReturned), s: EventCount(id, Topics.InventorySold)))
                 .Where(x => x.n + x.r > 1 || x.s > 1).Select(x => $"{x.id}: {x.n} released, {x.r} returned, {x.s} sold"));
         Add(CheckNames.MixedReservations, "orders whose reservation lines are not all in one status (part sold or released)",
-            allOrders.Where(id => ReservationStatus(id) == "MIXED")
+            allOrders.Where(id => ReservationStatusOf(id) == "MIXED")
                 .Select(id => $"{id}: {string.Join(", ", reservations[id].OrderBy(r => r.Sku, StringComparer.Ordinal).Select(r => $"{r.Sku} {r.Status}"))}"));
         Add(CheckNames.DuplicatePayments, "more than one payment, more than one payment.authorized/payment.failed event, or more than one payment.voided/payment.refunded event, per order",
             allOrders.Select(id => (id, rows: payments[id].Count(), a: EventCount(id, Topics.PaymentAuthorized), f: EventCount(id, Topics.PaymentFailed),
@@ -99,7 +90,7 @@ public static class Checks
             books.Stock.Where(s => s.Reserved != 0).Select(s => $"{s.Sku}: {s.Reserved} reserved"));
         var lineTotals = books.Reservations.GroupBy(r => (r.Sku, r.Status)).ToDictionary(g => g.Key, g => g.Sum(r => (long)r.Qty));
         Add(CheckNames.StockVsReservations, "SKUs whose reserved or sold differs from the sum of their RESERVED or SOLD reservation lines",
-            books.Stock.Select(s => (s, r: lineTotals.GetValueOrDefault((s.Sku, Reserved)), so: lineTotals.GetValueOrDefault((s.Sku, Sold))))
+            books.Stock.Select(s => (s, r: lineTotals.GetValueOrDefault((s.Sku, ReservationStatus.Reserved)), so: lineTotals.GetValueOrDefault((s.Sku, ReservationStatus.Sold))))
                 .Where(x => x.s.Reserved != x.r || x.s.Sold != x.so)
                 .Select(x => $"{x.s.Sku}: reserved {x.s.Reserved} vs lines {x.r}, sold {x.s.Sold} vs lines {x.so}"));
         var soldByView = books.SoldByConfirmedOrders.ToDictionary(s => s.Sku, s => s.Qty, StringComparer.Ordinal);
@@ -115,7 +106,7 @@ public static class Checks
             {
                 var captured = Captured(id);
                 var confirmed = ViewIs(id, OrderStatus.Confirmed);
-                var sold = ReservationStatus(id) == Sold;
+                var sold = ReservationStatusOf(id) == ReservationStatus.Sold;
                 return captured != confirmed || confirmed != sold;
             }).Select(Describe));
         // A decline may lose the race to the deadline or a cancel: the order then fails or is cancelled with
@@ -123,34 +114,34 @@ public static class Checks
         Add(CheckNames.DeclinedCompensated, "orders with payment DECLINED whose reservation is not RELEASED or whose view is not FAILED or CANCELLED, or a view FAILED PAYMENT_DECLINED without a declined payment",
             allOrders.Where(id =>
             {
-                var declined = PaymentStatus(id) == Declined;
+                var declined = PaymentStatusOf(id) == PaymentStatus.Declined;
                 var viewDeclined = ViewIs(id, OrderStatus.Failed, FailureReasons.PaymentDeclined);
                 var closed = ViewIs(id, OrderStatus.Failed) || ViewIs(id, OrderStatus.Cancelled);
-                return (viewDeclined && !declined) || (declined && (ReservationStatus(id) != Released || !closed));
+                return (viewDeclined && !declined) || (declined && (ReservationStatusOf(id) != ReservationStatus.Released || !closed));
             }).Select(Describe));
         Add(CheckNames.TimedOutCompensated, "orders released by the saga deadline (inventory RELEASED SAGA_TIMEOUT) or shown FAILED SAGA_TIMEOUT, where the two disagree, the reservation is not RELEASED or the payment is still captured",
             allOrders.Where(id =>
             {
                 var viewTimedOut = ViewIs(id, OrderStatus.Failed, FailureReasons.SagaTimeout);
-                var holdTimedOut = HoldIs(id, Released, FailureReasons.SagaTimeout);
-                return (viewTimedOut || holdTimedOut) && !(viewTimedOut && holdTimedOut && ReservationStatus(id) == Released && !Captured(id));
+                var holdTimedOut = HoldIs(id, HoldStatus.Released, FailureReasons.SagaTimeout);
+                return (viewTimedOut || holdTimedOut) && !(viewTimedOut && holdTimedOut && ReservationStatusOf(id) == ReservationStatus.Released && !Captured(id));
             }).Select(Describe));
         Add(CheckNames.CancelledCompensated, "orders CANCELLED (view or inventory), or with a sale returned or a payment refunded, whose books disagree: a released order keeps no reservation or captured payment, a returned one has every line RETURNED and its payment REFUNDED",
             allOrders.Where(id =>
             {
                 var viewCancelled = ViewIs(id, OrderStatus.Cancelled);
-                var released = HoldIs(id, Released, FailureReasons.Cancelled);
-                var returned = HoldIs(id, Returned, FailureReasons.Cancelled);
-                var involved = viewCancelled || released || returned || ReservationStatus(id) == Returned || PaymentStatus(id) == Refunded;
+                var released = HoldIs(id, HoldStatus.Released, FailureReasons.Cancelled);
+                var returned = HoldIs(id, HoldStatus.Returned, FailureReasons.Cancelled);
+                var involved = viewCancelled || released || returned || ReservationStatusOf(id) == ReservationStatus.Returned || PaymentStatusOf(id) == PaymentStatus.Refunded;
                 if (!involved) return false;
                 var booksAgree =
-                    (released && ReservationStatus(id) is null or Released && !Captured(id) && PaymentStatus(id) != Refunded) ||
-                    (returned && ReservationStatus(id) == Returned && PaymentStatus(id) == Refunded);
+                    (released && ReservationStatusOf(id) is null or ReservationStatus.Released && !Captured(id) && PaymentStatusOf(id) != PaymentStatus.Refunded) ||
+                    (returned && ReservationStatusOf(id) == ReservationStatus.Returned && PaymentStatusOf(id) == PaymentStatus.Refunded);
                 return !(viewCancelled && booksAgree);
             }).Select(Describe));
         Add(CheckNames.VoidedAfterRelease, "payments VOIDED whose order was not released by the deadline or a cancel (view FAILED SAGA_TIMEOUT or CANCELLED, reservations RELEASED)",
-            allOrders.Where(id => PaymentStatus(id) == Voided &&
-                    !((ViewIs(id, OrderStatus.Failed, FailureReasons.SagaTimeout) || ViewIs(id, OrderStatus.Cancelled)) && ReservationStatus(id) == Released))
+            allOrders.Where(id => PaymentStatusOf(id) == PaymentStatus.Voided &&
+                    !((ViewIs(id, OrderStatus.Failed, FailureReasons.SagaTimeout) || ViewIs(id, OrderStatus.Cancelled)) && ReservationStatusOf(id) == ReservationStatus.Released))
                 .Select(Describe));
         Add(CheckNames.InventoryFailedAlone, "orders inventory failed (outbox or view) that still have a payment or reservation lines",
             allOrders.Where(id =>
@@ -225,10 +216,10 @@ public static class Checks
             Cancelled = acceptedViews.Count(v => v?.Status == OrderStatus.Cancelled),
             Pending = acceptedViews.Count(v => v is null || v.Status == OrderStatus.Pending),
             ViewsWithoutAcceptedOrder = views.Keys.Count(id => !accepted.Contains(id)),
-            PaymentsAuthorized = books.Payments.Count(p => p.Status == Authorized),
-            PaymentsDeclined = books.Payments.Count(p => p.Status == Declined),
-            PaymentsVoided = books.Payments.Count(p => p.Status == Voided),
-            PaymentsRefunded = books.Payments.Count(p => p.Status == Refunded),
+            PaymentsAuthorized = books.Payments.Count(p => p.Status == PaymentStatus.Authorized),
+            PaymentsDeclined = books.Payments.Count(p => p.Status == PaymentStatus.Declined),
+            PaymentsVoided = books.Payments.Count(p => p.Status == PaymentStatus.Voided),
+            PaymentsRefunded = books.Payments.Count(p => p.Status == PaymentStatus.Refunded),
             ReservationsByStatus = reservations
                 .Select(g => g.Select(r => r.Status).Distinct().Count() == 1 ? g.First().Status : "MIXED")
                 .GroupBy(s => s, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal),

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using OrderStream.Contracts;
 
 namespace OrderStream.Load;
 
@@ -22,9 +23,9 @@ public static class TrivialServer
         {
             await request.Body.CopyToAsync(Stream.Null);
             var id = Guid.CreateVersion7();
-            return Results.Accepted($"/orders/{id}", new { orderId = id, status = "PENDING" });
+            return Results.Accepted($"/orders/{id}", new { orderId = id, status = OrderStatus.Pending });
         });
-        app.MapGet("/orders/{id}", (string id) => Results.Ok(new { orderId = id, status = "CONFIRMED", reason = (string?)null }));
+        app.MapGet("/orders/{id}", (string id) => Results.Ok(new { orderId = id, status = OrderStatus.Confirmed, reason = (string?)null }));
         await app.StartAsync();
         return app;
     }

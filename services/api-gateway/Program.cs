@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OrderStream.ApiGateway.Data;
-using OrderStream.ApiGateway.DeadLetters;
 using OrderStream.ApiGateway.Http;
 using OrderStream.Hosting;
+using OrderStream.Hosting.Admin;
 using OrderStream.Hosting.Caching;
 using OrderStream.Messaging;
+using OrderStream.Messaging.DeadLetters;
 
 var builder = ServiceDefaults.CreateBuilder(args, "api-gateway");
 builder.Services.AddHealthChecks().AddKafkaReadiness(HealthStatus.Degraded);
@@ -14,7 +15,7 @@ builder.Services.AddOutbox();
 builder.Services.AddOrderWriter();
 builder.Services.AddOrderRateLimiting();
 builder.Services.AddSingleton<ReadOnlyMode>();
-builder.Services.AddSingleton<DeadLetterKafka>();
+builder.Services.AddDeadLetterAdmin();
 
 builder.Services.AddHttpClient<MaterializerClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Materializer"]!))
     .AddServiceCallResilience(builder.Configuration);
@@ -29,7 +30,7 @@ app.UseRateLimiter();
 app.MapOrderEndpoints();
 app.MapInventoryEndpoints();
 app.MapGatewayAdmin();
-app.MapDeadLetterEndpoints();
+app.MapDeadLetters();
 app.MapSystemStatus();
 // Connect to Redis now, not in the first request: its client connects synchronously, and created inside
 // a burst of requests (a restart under load) it held them all on the container's lock while it needed

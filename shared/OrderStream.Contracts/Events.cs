@@ -97,22 +97,3 @@ public sealed record InventoryAdjustedV1(
 {
     public static string Topic => Topics.InventoryAdjusted;
 }
-
-/// <summary>The kinds of <see cref="InventoryAdjustedV1"/>: new stock received, or a correction (either sign).</summary>
-public static class AdjustmentKinds
-{
-    public const string Receipt = "RECEIPT";
-    public const string Adjustment = "ADJUSTMENT";
-}
-
-/// <summary>The reason codes carried by failure events and the order view.</summary>
-public static class FailureReasons
-{
-    public const string OutOfStock = "OUT_OF_STOCK";
-    public const string UnknownSku = "UNKNOWN_SKU";
-    public const string PaymentDeclined = "PAYMENT_DECLINED";
-    /// <summary>No payment result reached inventory before the saga deadline (<c>Saga__Deadline</c>): the reservation was released.</summary>
-    public const string SagaTimeout = "SAGA_TIMEOUT";
-    /// <summary>The order was cancelled on request; also the view's reason for a cancelled order when the client gave none.</summary>
-    public const string Cancelled = "CANCELLED";
-}

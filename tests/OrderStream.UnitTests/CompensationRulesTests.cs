@@ -1,5 +1,6 @@
 using System.Text.Json;
 using OrderStream.ApiGateway.Validation;
+using OrderStream.Contracts;
 using OrderStream.Inventory.Domain;
 using OrderStream.OrderMaterializer.Http;
 using OrderStream.Payment.Domain;

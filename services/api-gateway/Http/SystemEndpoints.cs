@@ -2,10 +2,9 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
-using Npgsql;
-using OrderStream.ApiGateway.DeadLetters;
 using OrderStream.Contracts;
 using OrderStream.Hosting.Admin;
+using OrderStream.Messaging.DeadLetters;
 
 namespace OrderStream.ApiGateway.Http;
 
@@ -41,7 +40,7 @@ public static class SystemEndpoints
     public static void MapSystemStatus(this WebApplication app) => app.MapAdminGroup("system").MapGet("", SystemAsync);
 
     private static async Task<IResult> SystemAsync(HttpContext context, string? stuckAfter, IHttpClientFactory clients, IConfiguration configuration,
-        DeadLetterKafka kafka, NpgsqlDataSource db, ILoggerFactory logs, CancellationToken ct)
+        DeadLetterAdmin deadLetterAdmin, ILoggerFactory logs, CancellationToken ct)
     {
         var stuckSeconds = DefaultStuckAfterSeconds;
         if (stuckAfter is not null && !(int.TryParse(stuckAfter, NumberStyles.None, CultureInfo.InvariantCulture, out stuckSeconds) && stuckSeconds <= MaxStuckAfterSeconds))
@@ -52,19 +51,19 @@ public static class SystemEndpoints
         var gateway = ServiceStatusReader.ReadAsync(context.RequestServices, "gateway", ct);
         var others = GatewayAdmin.ProxiedServices.Keys.Select(s => caller.StatusAsync(s, ct)).ToList();
         var orders = caller.OrderCountsAsync(stuckSeconds, ct);
-        var deadLetters = DeadLettersAsync(kafka, db, logger, ct);
+        var deadLetters = DeadLettersAsync(deadLetterAdmin, logger, ct);
 
         List<SystemServiceStatus> services = [new("gateway", true, await gateway, null), .. await Task.WhenAll(others)];
         return Results.Ok(new SystemStatus(DateTimeOffset.UtcNow, services, await orders, await deadLetters));
     }
 
     /// <summary>An empty list when Kafka cannot be read in time: the counts are unknown then, and the rest of the page still matters.</summary>
-    private static async Task<IReadOnlyList<DeadLetterCount>> DeadLettersAsync(DeadLetterKafka kafka, NpgsqlDataSource db, ILogger logger, CancellationToken ct)
+    private static async Task<IReadOnlyList<DeadLetterCount>> DeadLettersAsync(DeadLetterAdmin admin, ILogger logger, CancellationToken ct)
     {
         try
         {
             // The Kafka reads block their thread; on its own one, the budget can give up on them.
-            var summaries = await Task.Run(() => DeadLetterEndpoints.SummariesAsync(kafka, db, ct), ct).WaitAsync(DeadLetterBudget, ct);
+            var summaries = await Task.Run(() => admin.SummariesAsync(ct), ct).WaitAsync(DeadLetterBudget, ct);
             return summaries.Select(s => new DeadLetterCount(s.Topic, s.OriginalTopic, s.Messages, s.Waiting)).ToList();
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)

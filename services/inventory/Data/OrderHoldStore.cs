@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using OrderStream.Contracts;
 
 namespace OrderStream.Inventory.Data;
 
@@ -13,9 +14,11 @@ public static class OrderHoldStore
 
     // SKIP LOCKED: an order a handler is working on right now (say, its payment result) is left to it, and
     // the scanner never waits on an order row, so it cannot close a cycle with the handlers.
-    private const string LockDueSql = """
+    // The status stays a literal to PostgreSQL (a constant spliced in), so the partial index
+    // inventory_orders_reserved (WHERE status = 'RESERVED') still matches every plan.
+    private const string LockDueSql = $$"""
         SELECT order_id, reserved_at, now() AS now, traceparent, tracestate FROM inventory_orders
-        WHERE status = 'RESERVED' AND reserved_at <= now() - @Deadline
+        WHERE status = '{{HoldStatus.Reserved}}' AND reserved_at <= now() - @Deadline
         ORDER BY reserved_at LIMIT @Limit FOR UPDATE SKIP LOCKED
         """;
 

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using OrderStream.Contracts;
 using OrderStream.Inventory.Domain;
 
 namespace OrderStream.Inventory.Data;

@@ -1,16 +1,6 @@
-namespace OrderStream.Inventory.Domain;
+using OrderStream.Contracts;
 
-/// <summary>What inventory holds for one order (<c>inventory_orders.status</c>).</summary>
-public static class HoldStatus
-{
-    /// <summary>Only inside a transaction: the row was just created to lock the order, nothing decided yet.</summary>
-    public const string New = "NEW";
-    public const string Reserved = "RESERVED";
-    public const string Failed = "FAILED";
-    public const string Sold = "SOLD";
-    public const string Released = "RELEASED";
-    public const string Returned = "RETURNED";
-}
+namespace OrderStream.Inventory.Domain;
 
 public enum StockAction
 {

@@ -150,12 +150,3 @@ public sealed record BookChanges(IReadOnlyList<HoldChange> Holds, IReadOnlyList<
     /// <summary>Nothing to write back (every event of the transaction was a no-op, e.g. a late payment result).</summary>
     public bool IsEmpty => Holds.Count == 0 && Lines.Count == 0 && Stock.Count == 0;
 }
-
-/// <summary>The status of a reservation line (<c>reservations.status</c>).</summary>
-public static class ReservationStatus
-{
-    public const string Reserved = "RESERVED";
-    public const string Sold = "SOLD";
-    public const string Released = "RELEASED";
-    public const string Returned = "RETURNED";
-}

@@ -78,7 +78,7 @@ public sealed partial class ExpireReservations(NpgsqlDataSource db, OutboxSignal
         return due.Count;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId}: no payment result {AgeSeconds:0.#} s after its reservation; released (SAGA_TIMEOUT)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId}: no payment result {AgeSeconds:0.#} s after its reservation; released (" + FailureReasons.SagaTimeout + ")")]
     private partial void LogExpired(Guid orderId, double ageSeconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saga deadline scan failed ({Error}); retrying at the next interval")]

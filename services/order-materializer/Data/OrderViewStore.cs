@@ -161,12 +161,14 @@ public static class OrderViewStore
     public sealed record StuckOrder(Guid OrderId, string? UserId, DateTimeOffset? CreatedAt, double AgeSeconds, IReadOnlyList<string> Events);
 
     // Age counts from the order's createdAt, or, if order.created has not arrived, from when its view was first seen.
-    private const string StuckSql = """
+    // The status is a constant spliced in, so PostgreSQL sees the literal the partial index
+    // order_view_pending (WHERE status = 'PENDING') is built on, in every plan.
+    private const string StuckSql = $$"""
         SELECT v.order_id AS OrderId, v.user_id AS UserId, v.created_at AS CreatedAt,
                EXTRACT(EPOCH FROM now() - COALESCE(v.created_at, v.first_seen_at))::float8 AS AgeSeconds,
                ARRAY(SELECT t.type FROM order_timeline t WHERE t.order_id = v.order_id ORDER BY t.occurred_at, t.event_id) AS Events
         FROM order_view v
-        WHERE v.status = 'PENDING' AND COALESCE(v.created_at, v.first_seen_at) <= now() - @OlderThan
+        WHERE v.status = '{{OrderStatus.Pending}}' AND COALESCE(v.created_at, v.first_seen_at) <= now() - @OlderThan
         ORDER BY COALESCE(v.created_at, v.first_seen_at), v.order_id
         LIMIT @Limit
         """;
@@ -192,10 +194,10 @@ public static class OrderViewStore
     public sealed record PendingCounts(long Pending, long Stuck);
 
     // The same age as StuckSql, counted instead of listed: the operator's overview polls it every second.
-    private const string PendingCountsSql = """
+    private const string PendingCountsSql = $$"""
         SELECT count(*) AS Pending,
                count(*) FILTER (WHERE COALESCE(created_at, first_seen_at) <= now() - @StuckAfter) AS Stuck
-        FROM order_view WHERE status = 'PENDING'
+        FROM order_view WHERE status = '{{OrderStatus.Pending}}'
         """;
 
     /// <summary>How many orders are PENDING, and how many of them for longer than <paramref name="stuckAfter"/>.</summary>

@@ -11,7 +11,6 @@ public static class OrderViewEndpoints
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
-    private static readonly string[] Statuses = [OrderStatus.Pending, OrderStatus.Confirmed, OrderStatus.Failed, OrderStatus.Cancelled];
 
     public sealed record OrderPage(IReadOnlyList<OrderListStore.Summary> Items, string? NextCursor);
 
@@ -69,7 +68,7 @@ public static class OrderViewEndpoints
             var take = DefaultLimit;
             if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxLimit))
                 errors["limit"] = [$"must be an integer from 1 to {MaxLimit}"];
-            if (status is not null && !Statuses.Contains(status)) errors["status"] = [$"must be one of {string.Join(", ", Statuses)}"];
+            if (status is not null && !OrderStatus.All.Contains(status)) errors["status"] = [$"must be one of {string.Join(", ", OrderStatus.All)}"];
             if (userId is { Length: 0 or > 64 }) errors["userId"] = ["must be 1-64 characters"];
             OrderListStore.Cursor? after = null;
             if (cursor is not null && (after = DecodeCursor(cursor)) is null) errors["cursor"] = ["is not a cursor this service issued"];

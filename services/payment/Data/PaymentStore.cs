@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using OrderStream.Contracts;
 using OrderStream.Payment.Domain;
 
 namespace OrderStream.Payment.Data;
@@ -33,12 +34,13 @@ public static class PaymentStore
 
     // No ON CONFLICT on the new payments: the book saw no row while holding the order's lock, so a
     // conflict would mean a decision published for a payment that was not recorded; better to fail.
-    private const string SaveSql = """
+    // The status is spliced in as a constant: the text PostgreSQL gets is the same literal as before.
+    private const string SaveSql = $$"""
         INSERT INTO payments (order_id, payment_id, status, amount, currency, reason)
         SELECT * FROM unnest(@DecidedOrderIds, @DecidedPaymentIds, @DecidedStatuses, @DecidedAmounts, @DecidedCurrencies, @DecidedReasons);
         UPDATE payments p SET status = u.status, reason = u.reason, updated_at = now()
         FROM unnest(@MovedOrderIds, @MovedStatuses, @MovedReasons) AS u(order_id, status, reason)
-        WHERE p.order_id = u.order_id AND p.order_id = ANY(@MovedOrderIds) AND p.status = 'AUTHORIZED';
+        WHERE p.order_id = u.order_id AND p.order_id = ANY(@MovedOrderIds) AND p.status = '{{PaymentStatus.Authorized}}';
         INSERT INTO closed_orders (order_id, reason) SELECT * FROM unnest(@ClosedOrderIds, @ClosedReasons) ON CONFLICT DO NOTHING;
         """;
 

@@ -1,13 +1,6 @@
-namespace OrderStream.Payment.Domain;
+using OrderStream.Contracts;
 
-/// <summary>The payment statuses (<c>payments.status</c>). Only AUTHORIZED is money captured.</summary>
-public static class PaymentStatus
-{
-    public const string Authorized = "AUTHORIZED";
-    public const string Declined = "DECLINED";
-    public const string Voided = "VOIDED";
-    public const string Refunded = "REFUNDED";
-}
+namespace OrderStream.Payment.Domain;
 
 public enum PaymentAction
 {

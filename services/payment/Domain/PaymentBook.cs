@@ -1,3 +1,5 @@
+using OrderStream.Contracts;
+
 namespace OrderStream.Payment.Domain;
 
 /// <summary>One order's payment decision (<c>payments</c>).</summary>
@@ -58,7 +60,7 @@ public sealed class PaymentBook
     {
         var payment = Find(orderId);
         if (payment?.Status != PaymentStatus.Authorized)
-            throw new InvalidOperationException($"Order {orderId}: payment not AUTHORIZED, cannot become {status}");
+            throw new InvalidOperationException($"Order {orderId}: payment not {PaymentStatus.Authorized}, cannot become {status}");
         var moved = payment with { Status = status, Reason = reason };
         _payments[orderId] = moved;
         // Decided and moved in the same batch: the row is still to be inserted, already in its new state.

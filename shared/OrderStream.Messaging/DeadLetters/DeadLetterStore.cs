@@ -1,11 +1,14 @@
 using Dapper;
 using Npgsql;
-using OrderStream.ApiGateway.DeadLetters;
 
-namespace OrderStream.ApiGateway.Data;
+namespace OrderStream.Messaging.DeadLetters;
 
-/// <summary>What the gateway remembers of dead letters: which were redriven, and where each partition was purged.</summary>
-public static class DeadLetterStore
+/// <summary>
+/// What the admin remembers of dead letters, in its service's database (tables <c>dead_letter_redrives</c>
+/// and <c>dead_letter_purges</c>, the gateway's migration 003): which were redriven, and where each
+/// partition was purged.
+/// </summary>
+internal static class DeadLetterStore
 {
     private const string PurgeMarksSql = """
         SELECT dlq_partition, purged_below FROM dead_letter_purges WHERE dlq_topic = @Topic

@@ -1,26 +1,14 @@
-using System.Text;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Options;
-using OrderStream.Messaging;
 
-namespace OrderStream.ApiGateway.DeadLetters;
-
-/// <summary>One message of a dead-letter topic, where it sits and what it holds.</summary>
-public sealed record DeadLetter(string Topic, int Partition, long Offset, DateTimeOffset Timestamp, Message<byte[]?, byte[]?> Message)
-{
-    public string? Header(string name) =>
-        Message.Headers?.LastOrDefault(h => h.Key == name) is { } h ? Encoding.UTF8.GetString(h.GetValueBytes()) : null;
-}
-
-/// <summary>The readable offsets of one partition: from <see cref="Low"/> up to, not including, <see cref="High"/>.</summary>
-public sealed record PartitionRange(int Partition, long Low, long High);
+namespace OrderStream.Messaging.DeadLetters;
 
 /// <summary>
 /// What the dead-letter admin asks of Kafka: watermarks, reading a partition range, republishing a dead
 /// letter to the topic it came from, and DeleteRecords. Reads use a short-lived consumer with no group
-/// (nothing is committed, no consuming service's group is touched); writes use the gateway's one
-/// idempotent producer (acks=all).
+/// (nothing is committed, no consuming service's group is touched); writes use the service's one
+/// idempotent producer (acks=all), the outbox relay's.
 /// </summary>
 public sealed class DeadLetterKafka(KafkaProducer producer, IOptions<KafkaOptions> options)
 {
@@ -77,7 +65,7 @@ public sealed class DeadLetterKafka(KafkaProducer producer, IOptions<KafkaOption
             {
                 BootstrapServers = options.BootstrapServers,
                 // Required by the client; never joined or committed, since partitions are assigned by hand.
-                GroupId = "api-gateway.dead-letter-admin",
+                GroupId = options.GroupId + ".dead-letter-admin",
                 EnableAutoCommit = false,
                 EnableAutoOffsetStore = false,
                 EnablePartitionEof = true,
