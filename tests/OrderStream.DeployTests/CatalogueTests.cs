@@ -52,8 +52,16 @@ public class CatalogueTests
     public void The_test_harness_builds_every_service_it_starts()
     {
         // The harness starts each saga service from its build output, so its project must build them first.
-        var harness = XDocument.Load(Path.Combine(Repo.Root, "tests", "OrderStream.TestSupport", "OrderStream.TestSupport.csproj"));
-        var references = harness.Descendants("ProjectReference").Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value)).ToHashSet();
+        var folder = Path.Combine(Repo.Root, "tests", "OrderStream.TestSupport");
+        var harness = XDocument.Load(Path.Combine(folder, "OrderStream.TestSupport.csproj"));
+        // An include may be a wildcard (services/*/*.csproj), as MSBuild expands it.
+        var references = harness.Descendants("ProjectReference")
+            .Select(r => r.Attribute("Include")!.Value)
+            .SelectMany(include => include.Contains('*')
+                ? Directory.GetFiles(Path.GetFullPath(Path.Combine(folder, Path.GetDirectoryName(include)!.Replace("*", ""))), Path.GetFileName(include), SearchOption.AllDirectories)
+                : [include])
+            .Select(Path.GetFileNameWithoutExtension)
+            .ToHashSet();
         Assert.All(Catalogue.SagaServices, s => Assert.Contains(s.Project, references));
     }
 }
