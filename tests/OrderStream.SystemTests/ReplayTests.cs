@@ -29,7 +29,7 @@ public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) 
         var replaying = new Dictionary<string, string>
         {
             ["Kafka__ReplayFromStart"] = "true",
-            ["Logging__LogLevel__OrderStream.Messaging.EventConsumer"] = "Debug",
+            ["Logging__LogLevel__OrderStream.Messaging.Consumer"] = "Debug",
         };
         var services = new[] { stack.Inventory, stack.Payment, stack.Materializer };
         await Task.WhenAll(services.Select(s => s.StopAsync()));
