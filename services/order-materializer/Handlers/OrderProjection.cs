@@ -88,14 +88,14 @@ public sealed class OrderProjection(OrderViewCache cache) :
 
     public async Task SaveAsync(ProjectedOrders orders, NpgsqlTransaction transaction, CancellationToken ct)
     {
-        var changes = orders.Touched.Select(o => new OrderViewStore.Change(o.OrderId, o.IsNew, o.Status, o.Reason, o.Facts, o.Created, o.Events)).ToList();
+        var changes = orders.Touched().Select(o => new OrderViewStore.Change(o.OrderId, o.IsNew, o.Status, o.Reason, o.Facts, o.Created, o.Events)).ToList();
         orders.Saved = await OrderViewStore.SaveAsync(transaction, changes, ct);
     }
 
     public Task AfterCommitAsync(ProjectedOrders orders, CancellationToken ct)
     {
         // Counted first: the metrics must not depend on Redis being up.
-        foreach (var (order, view) in orders.Touched.Join(orders.Saved, o => o.OrderId, v => v.OrderId, (o, v) => (o, v)))
+        foreach (var (order, view) in orders.Touched().Join(orders.Saved, o => o.OrderId, v => v.OrderId, (o, v) => (o, v)))
         foreach (var (status, reason, fromPending) in order.Settlements)
         {
             KeyValuePair<string, object?>[] tags = [new("status", status), new("reason", reason)];

@@ -29,7 +29,7 @@ public sealed class ProjectedOrders(Dictionary<Guid, OrderViewStore.Current> cur
     public Order this[Guid orderId] => _orders[orderId];
 
     /// <summary>The orders an event of this transaction changed.</summary>
-    public IReadOnlyList<Order> Touched => [.. _orders.Values.Where(o => o.Events.Count > 0)];
+    public List<Order> Touched() => [.. _orders.Values.Where(o => o.Events.Count > 0)];
 
     /// <summary>The views as saved, read back for the cache (set by the save).</summary>
     public IReadOnlyList<OrderView> Saved { get; set; } = [];
