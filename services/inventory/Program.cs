@@ -10,9 +10,9 @@ var builder = ServiceDefaults.CreateBuilder(args, "inventory");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOptions<SagaOptions>().BindConfiguration(SagaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-// One book per consumer transaction: the handlers of a batch decide in memory and it is written back once.
-builder.Services.AddScoped<TransactionBook>();
+// One StockBook per consumer transaction: loaded once, the handlers of a batch decide on it in memory, written back once.
 builder.Services.AddEventConsumer()
+    .WithBatch<StockBook, StockBatch>()
     .Subscribe<OrderCreatedV1, ReserveStock>()
     .Subscribe<PaymentAuthorizedV1, CommitSale>()
     .Subscribe<PaymentFailedV1, ReleaseStock>()

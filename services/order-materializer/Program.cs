@@ -10,7 +10,9 @@ var builder = ServiceDefaults.CreateBuilder(args, "order-materializer");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOrderViewCache(builder.Configuration);
 
+// The views of a consumer transaction's orders, loaded once, folded in memory by every event, written back once.
 builder.Services.AddEventConsumer()
+    .WithBatch<ProjectedOrders, OrderProjection>()
     .Subscribe<OrderCreatedV1, OrderProjection>()
     .Subscribe<InventoryReservedV1, OrderProjection>()
     .Subscribe<InventoryFailedV1, OrderProjection>()

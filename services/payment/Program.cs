@@ -10,9 +10,10 @@ var builder = ServiceDefaults.CreateBuilder(args, "payment");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOptions<PaymentOptions>().BindConfiguration(PaymentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<PaymentSettings>();
-builder.Services.AddScoped<TransactionPayments>();
 
+// One PaymentBook per consumer transaction: loaded once, the handlers of a batch decide on it in memory, written back once.
 builder.Services.AddEventConsumer()
+    .WithBatch<PaymentBook, PaymentBatch>()
     .Subscribe<InventoryReservedV1, AuthorizePayment>()
     .Subscribe<InventoryReleasedV1, CompensatePayment>()
     .Subscribe<InventoryReturnedV1, CompensatePayment>();

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace OrderStream.Messaging;
 
@@ -29,10 +30,11 @@ public sealed class InjectedFailureException(string message) : Exception(message
 /// <summary>
 /// Runtime switches of one service's consumer, changed by operators without a restart: pause/resume
 /// (the partitions stay assigned, so no rebalance; nothing is fetched until resumed) and injected
-/// handler failures (to exercise retries and the dead-letter path). The consumer loop reads them on
-/// its own thread; the setters may be called from any thread.
+/// handler failures (to exercise retries and the dead-letter path). It reaches the consumer only as
+/// its hooks (<see cref="IConsumeInterceptor"/>, <see cref="IHandleInterceptor"/>), which the consumer
+/// loop runs on its own thread; the setters may be called from any thread.
 /// </summary>
-public sealed class ConsumerControl
+public sealed class ConsumerControl : IConsumeInterceptor, IHandleInterceptor
 {
     private volatile bool _paused;
     private volatile FailureInjection _failures = FailureInjection.None;
@@ -46,8 +48,8 @@ public sealed class ConsumerControl
     public void Resume() => _paused = false;
     public void InjectFailures(FailureInjection failures) => _failures = failures;
 
-    /// <summary>Consumer loop, every iteration: brings the assignment's pause state in line with <see cref="Paused"/>.</summary>
-    internal void Apply(IConsumer<byte[]?, byte[]?> consumer)
+    /// <summary>Before every poll: brings the assignment's pause state in line with <see cref="Paused"/>.</summary>
+    void IConsumeInterceptor.BeforePoll(IConsumer<byte[]?, byte[]?> consumer)
     {
         var paused = _paused;
         // Newly assigned partitions start fetching even while paused, so a rebalance re-applies the pause.
@@ -62,15 +64,14 @@ public sealed class ConsumerControl
         _appliedPaused = paused;
     }
 
-    /// <summary>From the partitions-assigned handler.</summary>
-    internal void OnAssigned() => _assignmentChanged = true;
+    void IConsumeInterceptor.OnAssigned() => _assignmentChanged = true;
 
     /// <summary>
-    /// Consumer loop, for a batch just consumed: while paused, rewinds each of its partitions to the batch's
+    /// For a batch just consumed: while paused, rewinds each of its partitions to the batch's
     /// first message there and pauses it (messages fetched before the pause took effect), so they are
     /// handled after the resume.
     /// </summary>
-    internal bool HoldBack(IConsumer<byte[]?, byte[]?> consumer, IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch)
+    bool IConsumeInterceptor.HoldBack(IConsumer<byte[]?, byte[]?> consumer, IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch)
     {
         if (!_paused) return false;
         foreach (var first in batch.GroupBy(m => m.TopicPartition).Select(g => g.MinBy(m => m.Offset.Value)!))
@@ -82,11 +83,27 @@ public sealed class ConsumerControl
     }
 
     /// <summary>Right before a handler runs (inside its transaction and retry): throws if a failure is injected for this attempt.</summary>
-    internal void BeforeHandle(string topic)
+    void IHandleInterceptor.BeforeHandle(string topic)
     {
         var failures = _failures;
         if (failures.Rate <= 0 || (failures.Topic is not null && failures.Topic != topic) || Random.Shared.NextDouble() >= failures.Rate) return;
         var message = $"Injected failure on {topic} ({failures.Rate:P0}, {failures.Mode})";
         throw failures.Mode == FailureMode.Transient ? new InjectedTransientFailureException(message) : new InjectedFailureException(message);
+    }
+}
+
+public static class ConsumerControlRegistration
+{
+    /// <summary>
+    /// The operator's <see cref="ConsumerControl"/>, hooked into the consumer (if the service has one) for
+    /// pause and injected failures. Without this call the consumer has neither.
+    /// </summary>
+    public static IServiceCollection AddConsumerControls(this IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(ConsumerControl))) return services;
+        services.AddSingleton<ConsumerControl>();
+        services.AddSingleton<IConsumeInterceptor>(sp => sp.GetRequiredService<ConsumerControl>());
+        services.AddSingleton<IHandleInterceptor>(sp => sp.GetRequiredService<ConsumerControl>());
+        return services;
     }
 }

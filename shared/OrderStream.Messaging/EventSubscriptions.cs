@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
 using OrderStream.Contracts;
 
 namespace OrderStream.Messaging;
@@ -7,7 +9,7 @@ namespace OrderStream.Messaging;
 internal sealed record Subscription(
     string Topic,
     Func<JsonElement, IOrderEvent?> Deserialize,
-    Func<IServiceProvider, IOrderEvent, EventContext, CancellationToken, Task> Handle);
+    Func<IServiceProvider, IOrderEvent, object, EventContext, CancellationToken, Task> Handle);
 
 /// <summary>The topic → handler map of one service's consumer, built by explicit <c>Subscribe</c> calls in Program.cs.</summary>
 public sealed class EventSubscriptions
@@ -19,58 +21,69 @@ public sealed class EventSubscriptions
     internal Subscription For(string topic) =>
         _byTopic.TryGetValue(topic, out var s) ? s : throw new PermanentMessageException($"No handler for topic '{topic}'");
 
-    internal void Add<TEvent, THandler>() where TEvent : IEvent where THandler : IEventHandler<TEvent>
+    internal void Add<TEvent, TState, THandler>() where TEvent : IEvent where THandler : IEventHandler<TEvent, TState>
     {
         if (!_byTopic.TryAdd(TEvent.Topic, new Subscription(
                 TEvent.Topic,
                 payload => payload.Deserialize<TEvent>(EventJson.Options),
-                (sp, evt, ctx, ct) => sp.GetRequiredService<THandler>().HandleAsync((TEvent)evt, ctx, ct))))
+                (sp, evt, state, ctx, ct) => sp.GetRequiredService<THandler>().HandleAsync((TEvent)evt, (TState)state, ctx, ct))))
             throw new InvalidOperationException($"Topic '{TEvent.Topic}' already has a handler");
     }
 }
 
-/// <summary>Fluent wiring for a service's consumer: one <see cref="Subscribe{TEvent, THandler}"/> line per topic.</summary>
+/// <summary>
+/// The batch step of the consumer's transaction without its state type, so the consumer needs no type
+/// parameter: it calls the service's <see cref="IBatchEventHandler{TState}"/> from the transaction's scope.
+/// </summary>
+internal abstract class BatchStep
+{
+    public abstract Task<object> LoadAsync(IServiceProvider services, IReadOnlyList<IOrderEvent> events, NpgsqlTransaction tx, CancellationToken ct);
+    public abstract Task SaveAsync(IServiceProvider services, object state, NpgsqlTransaction tx, CancellationToken ct);
+    public abstract Task AfterCommitAsync(IServiceProvider services, object state, CancellationToken ct);
+}
+
+internal sealed class BatchStep<TState, TBatch> : BatchStep where TState : class where TBatch : IBatchEventHandler<TState>
+{
+    private static IBatchEventHandler<TState> Handler(IServiceProvider services) => services.GetRequiredService<TBatch>();
+
+    public override async Task<object> LoadAsync(IServiceProvider services, IReadOnlyList<IOrderEvent> events, NpgsqlTransaction tx, CancellationToken ct) =>
+        await Handler(services).LoadAsync(events, tx, ct);
+
+    public override Task SaveAsync(IServiceProvider services, object state, NpgsqlTransaction tx, CancellationToken ct) =>
+        Handler(services).SaveAsync((TState)state, tx, ct);
+
+    public override Task AfterCommitAsync(IServiceProvider services, object state, CancellationToken ct) =>
+        Handler(services).AfterCommitAsync((TState)state, ct);
+}
+
+/// <summary>Wiring for a service's consumer: first the state its transactions decide on (<see cref="WithBatch{TState, TBatch}"/>), then one <c>Subscribe</c> line per topic.</summary>
 public sealed class EventConsumerBuilder(IServiceCollection services, EventSubscriptions subscriptions)
 {
-    public EventConsumerBuilder Subscribe<TEvent, THandler>()
-        where TEvent : IEvent
-        where THandler : class, IEventHandler<TEvent>
+    /// <summary>
+    /// Each consumer transaction loads one <typeparamref name="TState"/> for all its events with
+    /// <typeparamref name="TBatch"/>, lets the handlers decide on it, and saves it with <typeparamref name="TBatch"/>.
+    /// </summary>
+    public EventConsumerBuilder<TState> WithBatch<TState, TBatch>()
+        where TState : class
+        where TBatch : class, IBatchEventHandler<TState>
     {
-        subscriptions.Add<TEvent, THandler>();
-        services.AddScoped<THandler>();
-        return this;
+        if (services.Any(d => d.ServiceType == typeof(BatchStep)))
+            throw new InvalidOperationException("The consumer already has its batch state");
+        services.TryAddScoped<TBatch>();
+        services.AddSingleton<BatchStep>(new BatchStep<TState, TBatch>());
+        return new EventConsumerBuilder<TState>(services, subscriptions);
     }
 }
 
-public static class MessagingServiceCollectionExtensions
+/// <summary>The subscriptions of a consumer whose transactions decide on a <typeparamref name="TState"/>.</summary>
+public sealed class EventConsumerBuilder<TState>(IServiceCollection services, EventSubscriptions subscriptions) where TState : class
 {
-    /// <summary>
-    /// The outbox relay and the shared producer, and the retention pruner that keeps the outbox and inbox
-    /// bounded. Every service that emits events calls this (<see cref="AddEventConsumer"/> does too).
-    /// </summary>
-    public static IServiceCollection AddOutbox(this IServiceCollection services)
+    public EventConsumerBuilder<TState> Subscribe<TEvent, THandler>()
+        where TEvent : IEvent
+        where THandler : class, IEventHandler<TEvent, TState>
     {
-        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddHostedService<RetentionPruner>();
-        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<KafkaProducer>();
-        services.AddSingleton<OutboxSignal>();
-        services.AddSingleton<OutboxRelay>();
-        services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
-        return services;
-    }
-
-    /// <summary>The consumer loop (and the outbox, which its handlers write to). Chain <c>Subscribe</c> for each topic.</summary>
-    public static EventConsumerBuilder AddEventConsumer(this IServiceCollection services)
-    {
-        services.AddOutbox();
-        var subscriptions = new EventSubscriptions();
-        services.AddSingleton(subscriptions);
-        services.AddSingleton<ConsumerControl>();
-        services.AddSingleton<ConsumerLag>();
-        services.AddSingleton<EventConsumer>();
-        services.AddHostedService(sp => sp.GetRequiredService<EventConsumer>());
-        return new EventConsumerBuilder(services, subscriptions);
+        subscriptions.Add<TEvent, TState, THandler>();
+        services.TryAddScoped<THandler>();
+        return this;
     }
 }

@@ -39,34 +39,10 @@ public sealed partial class OutboxRelay(
 
     private const string MarkSentSql = "UPDATE outbox SET sent_at = now() WHERE id = ANY(@Ids)";
 
-    private const string BacklogSql = """
-        SELECT count(*) AS Depth, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS OldestAgeSeconds
-        FROM outbox WHERE sent_at IS NULL
-        """;
-
-    private volatile Backlog _backlog = new(0, 0);
-    private long _backlogMeasuredAt;
-
-    private sealed record Backlog(long Depth, double OldestAgeSeconds);
+    private readonly OutboxBacklog _backlog = new(db);
 
     /// <summary>Outbox rows not yet published, as measured every few seconds (the depth gauge shows the same).</summary>
     public long Depth => _backlog.Depth;
-
-    private void RegisterMetrics()
-    {
-        MessagingTelemetry.Meter.CreateObservableGauge("orderstream.outbox.depth", () => _backlog.Depth, "{event}", "Outbox rows not yet published");
-        MessagingTelemetry.Meter.CreateObservableGauge("orderstream.outbox.oldest_unsent_age", () => _backlog.OldestAgeSeconds, "s", "Age of the oldest unpublished outbox row");
-        MessagingTelemetry.Unconfirmed.Add(0);
-    }
-
-    // Measured every few seconds, not per batch, so the metric costs one indexed query now and then.
-    private void MeasureBacklog()
-    {
-        if (Environment.TickCount64 - _backlogMeasuredAt < 5_000) return;
-        _backlogMeasuredAt = Environment.TickCount64;
-        using var conn = db.OpenConnection();
-        _backlog = conn.QuerySingle<Backlog>(BacklogSql);
-    }
 
     private sealed record Row(long Id, Guid EventId, string Topic, string Key, string EventType, byte[] Payload, string? TraceParent, string? TraceState);
 
@@ -78,39 +54,38 @@ public sealed partial class OutboxRelay(
 
     private void Run(CancellationToken ct)
     {
-        RegisterMetrics();
+        _backlog.RegisterMetrics();
         var pollInterval = TimeSpan.FromMilliseconds(options.Value.PollIntervalMs);
-        var failures = 0;
-        while (!ct.IsCancellationRequested)
+        // Database or broker trouble: back off (capped) and try again; rows stay unsent, never lost.
+        var backoff = Transient.UntilShutdownPipeline((ex, _, delay) =>
         {
-            try
+            LogRelayFailed(ex, delay.TotalMilliseconds);
+            producer.ReplaceIfFatal(ex);
+        });
+        try
+        {
+            while (!ct.IsCancellationRequested)
             {
-                int published;
-                do
-                {
-                    MeasureBacklog();
-                    published = PublishBatch(ct);
-                }
-                // A partial batch took everything committed so far; rows committed since have signalled, so
-                // the wait returns at once for them instead of an empty look-up after every batch.
-                while (published == options.Value.BatchSize && !ct.IsCancellationRequested);
-                failures = 0;
+                backoff.Execute(static (relay, token) => relay.PublishAll(token), this, ct);
                 signal.Wait(pollInterval, ct);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                // Database or broker trouble: back off (capped) and try again; rows stay unsent, never lost.
-                failures++;
-                var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 50 * Math.Pow(2, Math.Min(failures, 10))));
-                LogRelayFailed(ex, delay.TotalMilliseconds);
-                producer.ReplaceIfFatal(ex);
-                ct.WaitHandle.WaitOne(delay);
-            }
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void PublishAll(CancellationToken ct)
+    {
+        int published;
+        do
+        {
+            _backlog.Measure();
+            published = PublishBatch(ct);
+        }
+        // A partial batch took everything committed so far; rows committed since have signalled, so
+        // the wait returns at once for them instead of an empty look-up after every batch.
+        while (published == options.Value.BatchSize && !ct.IsCancellationRequested);
     }
 
     /// <summary>Publishes one batch; returns how many rows were marked sent (0 when idle or another relay holds the lock).</summary>

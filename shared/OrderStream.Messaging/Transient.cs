@@ -7,10 +7,11 @@ using Polly.Retry;
 namespace OrderStream.Messaging;
 
 /// <summary>
-/// Which failures are worth retrying, and the retry pipeline the consumer and relay share. A
-/// transient failure (database or broker unreachable) is retried for as long as it lasts, with capped
-/// exponential backoff and jitter; an unexpected handler error gets a few tries before the message is
-/// dead-lettered; a <see cref="PermanentMessageException"/> is never retried.
+/// Which failures are worth retrying, and the one backoff every retry in messaging uses: exponential
+/// from 50 ms with jitter, capped at 5 s. What differs is only how long a failure is retried. A
+/// transient failure (database or broker unreachable) is retried for as long as it lasts; an
+/// unexpected handler error gets a few tries before the message is dead-lettered; a
+/// <see cref="PermanentMessageException"/> is never retried.
 /// </summary>
 public static class Transient
 {
@@ -25,16 +26,28 @@ public static class Transient
         _ => false,
     };
 
+    /// <summary>A consumed message's transaction, or its dead letter: transient failures for as long as they last, other errors <see cref="HandlerErrorAttempts"/> times in all, a permanent one never.</summary>
     public static ResiliencePipeline MessagePipeline(Action<Exception, int, TimeSpan>? onRetry = null) =>
+        Backoff((ex, attempt) => ex switch
+        {
+            OperationCanceledException or PermanentMessageException => false,
+            _ when IsTransient(ex) => true,
+            _ => attempt + 1 < HandlerErrorAttempts,
+        }, onRetry);
+
+    /// <summary>The consumer's poll: broker trouble is waited out for as long as it lasts; anything else (a fatal error) is not retried.</summary>
+    public static ResiliencePipeline TransientPipeline(Action<Exception, int, TimeSpan>? onRetry = null) =>
+        Backoff((ex, _) => IsTransient(ex), onRetry);
+
+    /// <summary>The outbox relay: every failure but shutdown is retried for as long as it lasts (the rows stay unsent, never lost).</summary>
+    public static ResiliencePipeline UntilShutdownPipeline(Action<Exception, int, TimeSpan>? onRetry = null) =>
+        Backoff((ex, _) => ex is not OperationCanceledException { CancellationToken.IsCancellationRequested: true }, onRetry);
+
+    private static ResiliencePipeline Backoff(Func<Exception, int, bool> retry, Action<Exception, int, TimeSpan>? onRetry) =>
         new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception switch
-                {
-                    null or OperationCanceledException or PermanentMessageException => false,
-                    var ex when IsTransient(ex) => true,
-                    _ => args.AttemptNumber + 1 < HandlerErrorAttempts,
-                }),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } ex && retry(ex, args.AttemptNumber)),
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,

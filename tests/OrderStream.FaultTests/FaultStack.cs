@@ -17,7 +17,7 @@ public class FaultStack : OrderStreamStack
 
     protected override IReadOnlyDictionary<string, string> ExtraSettings(string service)
     {
-        var settings = new Dictionary<string, string> { ["Logging__LogLevel__OrderStream.Messaging.EventConsumer"] = "Debug" };
+        var settings = new Dictionary<string, string> { ["Logging__LogLevel__OrderStream.Messaging.Consumer"] = "Debug" };
         if (service == "payment") settings["Payment__DeclineRate"] = "0.2";
         return settings;
     }

@@ -17,7 +17,7 @@ public sealed class RetentionSoakStack : FaultStack
             ["Retention__Outbox"] = Retention.ToString(),
             ["Retention__Interval"] = PruneEvery.ToString(),
             // A soak logs nothing per duplicate: none are expected, and the output is kept in memory.
-            ["Logging__LogLevel__OrderStream.Messaging.EventConsumer"] = "Information",
+            ["Logging__LogLevel__OrderStream.Messaging.Consumer"] = "Information",
         };
 }
 

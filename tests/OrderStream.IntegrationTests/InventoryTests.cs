@@ -10,7 +10,7 @@ public sealed class InventoryFixture : ServiceFixture
     protected override string Name => "inventory";
 
     // The consumer reports each batch transaction at Debug: the backlog test shows batches really formed.
-    protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Logging__LogLevel__OrderStream.Messaging.EventConsumer", "Debug")];
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Logging__LogLevel__OrderStream.Messaging.Consumer", "Debug")];
 }
 
 public sealed class InventoryTests(InventoryFixture inventory) : IClassFixture<InventoryFixture>

@@ -12,7 +12,7 @@ public sealed class MaterializerFixture : ServiceFixture
     protected override string Name => "order-materializer";
 
     // The consumer reports each batch transaction at Debug: the backlog test shows batches really formed.
-    protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Logging__LogLevel__OrderStream.Messaging.EventConsumer", "Debug")];
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Logging__LogLevel__OrderStream.Messaging.Consumer", "Debug")];
 }
 
 public sealed class MaterializerTests(MaterializerFixture materializer) : IClassFixture<MaterializerFixture>

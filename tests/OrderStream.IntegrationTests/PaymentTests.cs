@@ -9,7 +9,7 @@ public sealed class PaymentFixture : ServiceFixture
     protected override string Name => "payment";
 
     // The consumer reports each batch transaction at Debug: the backlog test shows batches really formed.
-    protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Logging__LogLevel__OrderStream.Messaging.EventConsumer", "Debug")];
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Logging__LogLevel__OrderStream.Messaging.Consumer", "Debug")];
 }
 
 public sealed class PaymentTests(PaymentFixture payment) : IClassFixture<PaymentFixture>

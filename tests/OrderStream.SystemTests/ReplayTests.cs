@@ -25,7 +25,7 @@ public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) 
         var replaying = new Dictionary<string, string>
         {
             ["Kafka__ReplayFromStart"] = "true",
-            ["Logging__LogLevel__OrderStream.Messaging.EventConsumer"] = "Debug",
+            ["Logging__LogLevel__OrderStream.Messaging.Consumer"] = "Debug",
         };
         var services = Consumers.Select(c => stack.ByKey[c.Key]).ToList();
         await Task.WhenAll(services.Select(s => s.StopAsync()));

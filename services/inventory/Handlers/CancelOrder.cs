@@ -11,11 +11,10 @@ namespace OrderStream.Inventory.Handlers;
 /// not arrived yet, close the order so it is never reserved (inventory.released with no items). An order
 /// already failed or released stays as it is: the cancel came too late and changes nothing.
 /// </summary>
-public sealed class CancelOrder(TransactionBook transaction, ILogger<CancelOrder> logger) : IEventHandler<OrderCancelRequestedV1>
+public sealed class CancelOrder(ILogger<CancelOrder> logger) : IEventHandler<OrderCancelRequestedV1, StockBook>
 {
-    public async Task HandleAsync(OrderCancelRequestedV1 cancel, EventContext context, CancellationToken ct)
+    public Task HandleAsync(OrderCancelRequestedV1 cancel, StockBook book, EventContext context, CancellationToken ct)
     {
-        var book = await transaction.OpenAsync(context, ct);
         var hold = book.Status(cancel.OrderId);
         switch (OrderHold.OnCancelRequested(hold))
         {
@@ -31,5 +30,6 @@ public sealed class CancelOrder(TransactionBook transaction, ILogger<CancelOrder
                 logger.LogInformation("Cancel of order {OrderId} ignored: it is already {Status}", cancel.OrderId, hold);
                 break;
         }
+        return Task.CompletedTask;
     }
 }

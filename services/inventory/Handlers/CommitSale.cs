@@ -10,17 +10,17 @@ namespace OrderStream.Inventory.Handlers;
 /// An authorization for a reservation already released (deadline or cancel) sells nothing: payment voids
 /// it when it sees that release.
 /// </summary>
-public sealed class CommitSale(TransactionBook transaction, ILogger<CommitSale> logger) : IEventHandler<PaymentAuthorizedV1>
+public sealed class CommitSale(ILogger<CommitSale> logger) : IEventHandler<PaymentAuthorizedV1, StockBook>
 {
-    public async Task HandleAsync(PaymentAuthorizedV1 payment, EventContext context, CancellationToken ct)
+    public Task HandleAsync(PaymentAuthorizedV1 payment, StockBook book, EventContext context, CancellationToken ct)
     {
-        var book = await transaction.OpenAsync(context, ct);
         var hold = book.Status(payment.OrderId);
         if (OrderHold.OnPaymentAuthorized(hold) != StockAction.Sell)
         {
             logger.LogWarning("Payment authorized for order {OrderId} whose reservation is {Status}: no sale", payment.OrderId, hold);
-            return;
+            return Task.CompletedTask;
         }
         context.Publish(new InventorySoldV1(payment.OrderId, book.Sell(payment.OrderId)));
+        return Task.CompletedTask;
     }
 }

@@ -8,11 +8,10 @@ namespace OrderStream.Payment.Handlers;
 /// inventory.reserved → authorize or decline the order's amount → payment.authorized or payment.failed.
 /// An order inventory already closed (its release got here first) is not authorized at all.
 /// </summary>
-public sealed class AuthorizePayment(PaymentSettings settings, TransactionPayments payments) : IEventHandler<InventoryReservedV1>
+public sealed class AuthorizePayment(PaymentSettings settings) : IEventHandler<InventoryReservedV1, PaymentBook>
 {
-    public async Task HandleAsync(InventoryReservedV1 reserved, EventContext context, CancellationToken ct)
+    public async Task HandleAsync(InventoryReservedV1 reserved, PaymentBook book, EventContext context, CancellationToken ct)
     {
-        var book = await payments.OpenAsync(context, ct);
         // Closed by inventory first, or decided already (a second reservation event): decide nothing.
         if (!book.AwaitsDecision(reserved.OrderId)) return;
 

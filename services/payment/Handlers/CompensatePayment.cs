@@ -9,23 +9,17 @@ namespace OrderStream.Payment.Handlers;
 /// inventory.released → void a held authorization (payment.voided), or close an order not decided yet;
 /// inventory.returned → refund the confirmed order's payment (payment.refunded).
 /// </summary>
-public sealed class CompensatePayment(TransactionPayments payments, ILogger<CompensatePayment> logger) :
-    IEventHandler<InventoryReleasedV1>,
-    IEventHandler<InventoryReturnedV1>
+public sealed class CompensatePayment(ILogger<CompensatePayment> logger) :
+    IEventHandler<InventoryReleasedV1, PaymentBook>,
+    IEventHandler<InventoryReturnedV1, PaymentBook>
 {
-    public async Task HandleAsync(InventoryReleasedV1 released, EventContext context, CancellationToken ct)
-    {
-        var book = await payments.OpenAsync(context, ct);
+    public Task HandleAsync(InventoryReleasedV1 released, PaymentBook book, EventContext context, CancellationToken ct) =>
         Apply(book, released.OrderId, Compensation.OnReleased(book.Find(released.OrderId)?.Status), released.Reason, context);
-    }
 
-    public async Task HandleAsync(InventoryReturnedV1 returned, EventContext context, CancellationToken ct)
-    {
-        var book = await payments.OpenAsync(context, ct);
+    public Task HandleAsync(InventoryReturnedV1 returned, PaymentBook book, EventContext context, CancellationToken ct) =>
         Apply(book, returned.OrderId, Compensation.OnReturned(book.Find(returned.OrderId)?.Status), returned.Reason, context);
-    }
 
-    private void Apply(PaymentBook book, Guid orderId, PaymentAction action, string reason, EventContext context)
+    private Task Apply(PaymentBook book, Guid orderId, PaymentAction action, string reason, EventContext context)
     {
         switch (action)
         {
@@ -42,5 +36,6 @@ public sealed class CompensatePayment(TransactionPayments payments, ILogger<Comp
                 context.Publish(new PaymentRefundedV1(orderId, refunded.PaymentId, refunded.Amount, refunded.Currency, reason));
                 break;
         }
+        return Task.CompletedTask;
     }
 }

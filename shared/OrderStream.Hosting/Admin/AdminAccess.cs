@@ -54,6 +54,8 @@ public static class AdminAccess
         // finds no key and returns at once; a key sent to the public API changes nothing there.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminKeyHandler>(Scheme, null);
         services.AddAuthorizationBuilder().AddPolicy(Policy, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
+        // Pause and injected failures hook into a service's consumer from here, not from the consumer itself.
+        services.AddConsumerControls();
     }
 
     /// <summary>
@@ -64,7 +66,7 @@ public static class AdminAccess
     {
         var group = app.MapAdminGroup(service);
         group.MapStatusAndCrash(service);
-        if (app.Services.GetService<ConsumerControl>() is not null) group.MapConsumerControls();
+        if (app.Services.GetService<EventSubscriptions>() is not null) group.MapConsumerControls();
         return group;
     }
 
