@@ -4,13 +4,13 @@ using OrderStream.Contracts;
 
 namespace OrderStream.Checker;
 
-// What the checker reads from the four databases. Order ids are kept as text (uuid::text), the form
+// What the checker reads from the services' databases. Order ids are kept as text (uuid::text), the form
 // outbox keys already have, so rows of different databases join without parsing.
 
 public sealed record IdempotencyKeyCount(string UserId, string Key, long Orders);
 
 /// <summary>How many outbox rows <paramref name="Service"/> holds for one order on one saga topic.</summary>
-public sealed record OutboxEventCount(Service Service, string OrderId, string Topic, long Count);
+public sealed record OutboxEventCount(ServiceSpec Service, string OrderId, string Topic, long Count);
 
 public sealed record StockRow(string Sku, long Available, long Reserved, long Sold, long Received);
 
@@ -34,14 +34,14 @@ public sealed record SkuTotal(string Sku, long Qty);
 /// One service's outbox. Waits are <c>sent_at - created_at</c> of the rows sent so far: the worst and
 /// the 99th percentile time an event spent in the outbox.
 /// </summary>
-public sealed record OutboxStats(Service Service, long Unsent, long Sent, double OldestUnsentSeconds, double MaxWaitSeconds, double P99WaitSeconds);
+public sealed record OutboxStats(ServiceSpec Service, long Unsent, long Sent, double OldestUnsentSeconds, double MaxWaitSeconds, double P99WaitSeconds);
 
-public sealed record InboxCount(Service Service, string Consumer, string Topic, long Count);
+public sealed record InboxCount(ServiceSpec Service, string Consumer, string Topic, long Count);
 
 /// <summary>Time from accepted to settled (the view's <c>settled_at - created_at</c>) over the settled orders.</summary>
 public sealed record SettleTimes(long Settled, double MaxSeconds, double P99Seconds);
 
-/// <summary>Everything the checker read from the four databases.</summary>
+/// <summary>Everything the checker read from the services' databases.</summary>
 public sealed record Books
 {
     public IReadOnlyList<string> AcceptedOrders { get; init; } = [];
@@ -127,22 +127,13 @@ public static class BooksReader
 
     private const string InboxSql = "SELECT consumer AS Consumer, topic AS Topic, count(*) AS Count FROM inbox GROUP BY consumer, topic";
 
-    /// <summary>The saga topics each service emits on, whose outbox rows per order are counted.</summary>
-    private static readonly Dictionary<Service, string[]> DecisionTopics = new()
-    {
-        [Service.Gateway] = [Topics.OrderCreated, Topics.OrderCancelRequested],
-        [Service.Inventory] = [Topics.InventoryReserved, Topics.InventoryFailed, Topics.InventoryReleased, Topics.InventorySold, Topics.InventoryReturned],
-        [Service.Payment] = [Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.PaymentVoided, Topics.PaymentRefunded],
-        [Service.Materializer] = [],
-    };
-
     public static async Task<Books> ReadAsync(CheckOptions options, CancellationToken ct)
     {
-        var gateway = ReadGatewayAsync(options.Gateway, ct);
-        var inventory = ReadInventoryAsync(options.Inventory, ct);
-        var payment = ReadPaymentAsync(options.Payment, ct);
-        var materializer = ReadMaterializerAsync(options.Materializer, ct);
-        var outboxes = Enum.GetValues<Service>().Select(s => ReadOutboxAsync(s, options.ConnectionString(s), ct)).ToArray();
+        var gateway = ReadGatewayAsync(options.ConnectionString(Catalogue.ApiGateway), ct);
+        var inventory = ReadInventoryAsync(options.ConnectionString(Catalogue.Inventory), ct);
+        var payment = ReadPaymentAsync(options.ConnectionString(Catalogue.Payment), ct);
+        var materializer = ReadMaterializerAsync(options.ConnectionString(Catalogue.OrderMaterializer), ct);
+        var outboxes = CheckedServices.All.Select(s => ReadOutboxAsync(s, options.ConnectionString(s), ct)).ToArray();
         await Task.WhenAll(gateway, inventory, payment, materializer, Task.WhenAll(outboxes));
 
         var g = gateway.Result;
@@ -210,10 +201,10 @@ public static class BooksReader
 
     private sealed record ConsumerTopicCount(string Consumer, string Topic, long Count);
 
-    private static Task<OutboxRead> ReadOutboxAsync(Service service, string cs, CancellationToken ct) => InSnapshotAsync(cs, async (conn, tx) =>
+    private static Task<OutboxRead> ReadOutboxAsync(ServiceSpec service, string cs, CancellationToken ct) => InSnapshotAsync(cs, async (conn, tx) =>
     {
         var s = await conn.QuerySingleAsync<StatsRow>(new CommandDefinition(OutboxStatsSql, transaction: tx, cancellationToken: ct));
-        var events = DecisionTopics[service] is { Length: > 0 } topics
+        var events = CheckedServices.DecisionTopics(service) is { Length: > 0 } topics
             ? await ListAsync<KeyTopicCount>(conn, tx, OutboxEventsSql, ct, new { Topics = topics })
             : [];
         var inbox = await ListAsync<ConsumerTopicCount>(conn, tx, InboxSql, ct);
@@ -226,10 +217,10 @@ public static class BooksReader
     private const string QuietProbeSql = "SELECT count(*) FILTER (WHERE sent_at IS NULL) AS Unsent, count(*) AS Rows, COALESCE(max(id), 0) AS MaxId FROM outbox";
 
     /// <summary>One outbox's unsent rows, and (rows, max id) to tell whether anything was written since the last probe.</summary>
-    public sealed record OutboxProbe(Service Service, long Unsent, long Rows, long MaxId);
+    public sealed record OutboxProbe(ServiceSpec Service, long Unsent, long Rows, long MaxId);
 
     public static async Task<IReadOnlyList<OutboxProbe>> ProbeOutboxesAsync(CheckOptions options, CancellationToken ct) =>
-        await Task.WhenAll(Enum.GetValues<Service>().Select(async s =>
+        await Task.WhenAll(CheckedServices.All.Select(async s =>
         {
             await using var conn = new NpgsqlConnection(options.ConnectionString(s));
             await conn.OpenAsync(ct);

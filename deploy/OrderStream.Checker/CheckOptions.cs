@@ -3,47 +3,54 @@ using OrderStream.Contracts;
 namespace OrderStream.Checker;
 
 /// <summary>
-/// The saga services whose books the checker reads, each named as its key in <see cref="Catalogue"/>
-/// (a test keeps the two equal). The books differ per service: each reads that service's own tables.
+/// The saga services whose books the checker reads: the catalogue's, so a new service's outbox, inbox,
+/// consumer group and dead letters are checked without an edit here. Only the books of one service's
+/// own tables (orders, stock, payments, the view) name their service, in <see cref="BooksReader"/>.
 /// </summary>
-public enum Service { Gateway, Inventory, Payment, Materializer }
-
-public static class ServiceCatalogue
+public static class CheckedServices
 {
-    /// <summary>The checker's name for a saga service of the catalogue.</summary>
-    public static Service Of(ServiceSpec spec) =>
-        Enum.TryParse<Service>(spec.Key, ignoreCase: true, out var service) ? service
-            : throw new ArgumentException($"The checker does not know the books of '{spec.Name}'", nameof(spec));
+    /// <summary>
+    /// In the order the report lists them: where orders enter (services that consume nothing, the
+    /// gateway) first, then the consumers in the catalogue's order.
+    /// </summary>
+    public static readonly IReadOnlyList<ServiceSpec> All = [.. Catalogue.SagaServices.OrderBy(s => s.IsConsumer)];
 
-    /// <summary>The catalogue's entry for a service: its database, consumer group and topics.</summary>
-    public static ServiceSpec Spec(this Service service) => Catalogue.ByKey(service.ToString().ToLowerInvariant());
+    /// <summary>
+    /// The topics on which <paramref name="service"/> decides something about an order, whose outbox rows
+    /// the checks count per order: what it produces of <see cref="Topics.OrderFacts"/>. The other topics
+    /// are not keyed by order (inventory.adjusted is keyed by SKU) or are no decision (order.updated).
+    /// </summary>
+    public static string[] DecisionTopics(ServiceSpec service) => [.. service.Produces.Intersect(Topics.OrderFacts)];
 }
 
 /// <summary>
-/// A consumer group, the database whose inbox it writes (its inbox rows carry the group name as
+/// A consumer group, the service whose inbox it writes (its inbox rows carry the group name as
 /// <c>consumer</c>) and the topics it subscribes to.
 /// </summary>
-public sealed record ConsumerGroup(string Name, Service Service, IReadOnlyList<string> Topics)
+public sealed record ConsumerGroup(string Name, ServiceSpec Service, IReadOnlyList<string> Topics)
 {
     /// <summary>The groups of a default deployment: each consuming service's group is its name (<c>Kafka__GroupId</c> unset).</summary>
     public static readonly IReadOnlyList<ConsumerGroup> Defaults =
-        [.. Catalogue.SagaServices.Where(s => s.IsConsumer).Select(s => new ConsumerGroup(s.Name, ServiceCatalogue.Of(s), s.Consumes))];
+        [.. CheckedServices.All.Where(s => s.IsConsumer).Select(s => new ConsumerGroup(s.Name, s, s.Consumes))];
 }
 
 /// <summary>
-/// Where the checker reads the books: one connection string per service database (the service's own
-/// role, or an operator's superuser with <c>Database=</c> set to each), and optionally the Kafka cluster.
+/// Where the checker reads the books: one connection string per saga service's database (the service's
+/// own role, or an operator's superuser with <c>Database=</c> set to each), and optionally the Kafka cluster.
 /// </summary>
-public sealed record CheckOptions(string Gateway, string Inventory, string Payment, string Materializer)
+public sealed record CheckOptions
 {
-    /// <summary>From one connection string per database, keyed as <see cref="ServiceSpec.Database"/> names them.</summary>
+    /// <param name="databases">One connection string per database, keyed as <see cref="ServiceSpec.Database"/> names them; other keys are ignored.</param>
     /// <exception cref="ArgumentException">A saga service's database is missing.</exception>
-    public static CheckOptions ForDatabases(IReadOnlyDictionary<string, string> connectionStrings)
+    public CheckOptions(IReadOnlyDictionary<string, string> databases)
     {
-        string For(Service s) => connectionStrings.TryGetValue(s.Spec().Database!, out var cs) ? cs
-            : throw new ArgumentException($"No connection string for the {s.Spec().Database} database", nameof(connectionStrings));
-        return new(For(Service.Gateway), For(Service.Inventory), For(Service.Payment), For(Service.Materializer));
+        if (CheckedServices.All.FirstOrDefault(s => !databases.ContainsKey(s.Database!)) is { } missing)
+            throw new ArgumentException($"No connection string for the {missing.Database} database", nameof(databases));
+        Databases = databases;
     }
+
+    /// <summary>Connection strings by database name.</summary>
+    public IReadOnlyDictionary<string, string> Databases { get; }
 
     /// <summary>Bootstrap servers; when null, consumer lag and dead letters are not checked.</summary>
     public string? KafkaBootstrapServers { get; init; }
@@ -57,12 +64,8 @@ public sealed record CheckOptions(string Gateway, string Inventory, string Payme
     /// <summary>Timeout of each Kafka request (metadata, watermarks, committed offsets, reading a dead-letter topic).</summary>
     public TimeSpan KafkaTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public string ConnectionString(Service service) => service switch
-    {
-        Service.Gateway => Gateway,
-        Service.Inventory => Inventory,
-        Service.Payment => Payment,
-        Service.Materializer => Materializer,
-        _ => throw new ArgumentOutOfRangeException(nameof(service)),
-    };
+    /// <exception cref="ArgumentException"><paramref name="service"/> has no database here.</exception>
+    public string ConnectionString(ServiceSpec service) =>
+        service.Database is { } db && Databases.TryGetValue(db, out var cs) ? cs
+            : throw new ArgumentException($"No database of '{service.Name}' to check", nameof(service));
 }

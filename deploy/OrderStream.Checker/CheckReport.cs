@@ -73,7 +73,7 @@ public sealed record Totals
 /// One consumer group: messages now on its topics, its inbox rows for those topics, the dead letters it
 /// produced, and what that leaves: duplicates it received and skipped (see <see cref="CheckReport.SkippedFormula"/>).
 /// </summary>
-public sealed record ConsumerReport(string Group, Service Service, IReadOnlyList<string> Topics, long InboxRows, long? Messages, long? DeadLetters, long? Lag)
+public sealed record ConsumerReport(string Group, ServiceSpec Service, IReadOnlyList<string> Topics, long InboxRows, long? Messages, long? DeadLetters, long? Lag)
 {
     /// <summary>Messages − inbox rows − dead letters; null when it cannot be known (no Kafka, or the group still lags).</summary>
     public long? SkippedDuplicates => Messages is { } m && DeadLetters is { } d && Lag == 0 ? m - InboxRows - d : null;
@@ -118,7 +118,7 @@ public sealed class CheckReport
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new ServiceKeyConverter() },
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
@@ -150,7 +150,7 @@ public sealed class CheckReport
         s.AppendLine();
         s.AppendLine("Outboxes (not pass/fail)");
         foreach (var o in Outboxes)
-            s.AppendLine(c, $"  {o.Service,-12} {o.Unsent} unsent{(o.Unsent > 0 ? $" (oldest {o.OldestUnsentSeconds:0.###} s)" : "")}, {o.Sent} sent; wait max {o.MaxWaitSeconds:0.###} s, p99 {o.P99WaitSeconds:0.###} s");
+            s.AppendLine(c, $"  {o.Service.Section,-12} {o.Unsent} unsent{(o.Unsent > 0 ? $" (oldest {o.OldestUnsentSeconds:0.###} s)" : "")}, {o.Sent} sent; wait max {o.MaxWaitSeconds:0.###} s, p99 {o.P99WaitSeconds:0.###} s");
         s.AppendLine(c, $"Time to settle (view settled_at − created_at) over {SettleTimes.Settled} orders: max {SettleTimes.MaxSeconds:0.###} s, p99 {SettleTimes.P99Seconds:0.###} s");
         s.AppendLine();
         s.AppendLine("Consumers (not pass/fail)");
@@ -168,4 +168,13 @@ public sealed class CheckReport
 
         static string Show(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "n/a";
     }
+}
+
+/// <summary>A service in the JSON report is its catalogue key (<c>"gateway"</c>), not the whole catalogue entry.</summary>
+public sealed class ServiceKeyConverter : JsonConverter<ServiceSpec>
+{
+    public override ServiceSpec Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Catalogue.ByKey(reader.GetString() ?? throw new JsonException("A service key is expected"));
+
+    public override void Write(Utf8JsonWriter writer, ServiceSpec value, JsonSerializerOptions options) => writer.WriteStringValue(value.Key);
 }

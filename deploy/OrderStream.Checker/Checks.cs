@@ -172,7 +172,7 @@ public static class Checks
 
         // Nothing left in flight.
         Add(CheckNames.OutboxUnsent, "outbox rows not yet published (sent_at IS NULL), per service",
-            books.Outboxes.Where(o => o.Unsent > 0).Select(o => $"{o.Service}: {o.Unsent} (oldest {o.OldestUnsentSeconds:0.###} s)"));
+            books.Outboxes.Where(o => o.Unsent > 0).Select(o => $"{o.Service.Section}: {o.Unsent} (oldest {o.OldestUnsentSeconds:0.###} s)"));
         if (kafka is null)
         {
             checks.Add(new Finding(CheckNames.ConsumerLag, "consumer lag per group and topic (committed offsets vs high watermarks): Kafka not given", 0, [], Skipped: true));

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace OrderStream.Checker;
 
 /// <summary>
-/// Checks the books of a whole OrderStream deployment after a run: reads the four databases (and,
+/// Checks the books of a whole OrderStream deployment after a run: reads every saga service's database (and,
 /// when given, the Kafka cluster) and reports what was lost, doubled, stuck or out of balance.
 /// Run it when the system is quiet (<see cref="WaitUntilQuietAsync"/>): in-flight work shows up as
 /// unsent outbox rows, lag, PENDING orders and reserved stock.
@@ -36,7 +36,7 @@ public sealed class OrderStreamChecker(CheckOptions options)
         var lags = Options.KafkaBootstrapServers is null ? [] : await Task.Run(() => KafkaInspector.Lags(Options), ct);
         var after = await BooksReader.ProbeOutboxesAsync(Options, ct);
         var quiet = before.All(o => o.Unsent == 0) && lags.All(l => l.Lag == 0) && before.SequenceEqual(after);
-        var state = string.Join(", ", after.Select(o => $"{o.Service} outbox {o.Unsent} unsent").Concat(lags.Where(l => l.Lag > 0).Select(l => $"{l.Group}/{l.Topic} lag {l.Lag}")));
+        var state = string.Join(", ", after.Select(o => $"{o.Service.Section} outbox {o.Unsent} unsent").Concat(lags.Where(l => l.Lag > 0).Select(l => $"{l.Group}/{l.Topic} lag {l.Lag}")));
         return new Probe(quiet, state);
     }
 

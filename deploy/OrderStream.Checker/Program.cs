@@ -40,7 +40,7 @@ if (values.Keys.Except([.. databases, "kafka", "wait", "examples"]).FirstOrDefau
 if (groups.Keys.Except(consumers).FirstOrDefault() is { } badGroup)
     return Fail($"--group: unknown service '{badGroup}' ({string.Join(", ", consumers[..^1])} or {consumers[^1]})");
 
-var options = CheckOptions.ForDatabases(values) with
+var options = new CheckOptions(values) with
 {
     KafkaBootstrapServers = values.GetValueOrDefault("kafka"),
     ConsumerGroups = ConsumerGroup.Defaults.Select(g => g with { Name = groups.GetValueOrDefault(g.Name, g.Name) }).ToList(),

@@ -27,7 +27,7 @@ public sealed partial class LocalStackState(string directory)
     private static partial Regex ConnectionLine();
 
     /// <summary>The checker's view of this stack: every database and the Kafka cluster.</summary>
-    public CheckOptions CheckOptions => CheckOptions.ForDatabases(ConnectionStrings) with { KafkaBootstrapServers = KafkaBootstrap };
+    public CheckOptions CheckOptions => new CheckOptions(ConnectionStrings) with { KafkaBootstrapServers = KafkaBootstrap };
 
     /// <summary>The pid in <c>{name}.pid</c> (a service by its name; kafka, redis), or null.</summary>
     public int? Pid(string name)

@@ -155,8 +155,8 @@ public sealed class CheckerCorruptionTests(StoppedRun run, ITestOutputHelper out
         var checker = new OrderStreamChecker(run.CheckOptions with
         {
             ConsumerGroups = [.. ConsumerGroup.Defaults,
-                new ConsumerGroup(behind, Service.Inventory, [Topics.PaymentAuthorized]),
-                new ConsumerGroup(neverStarted, Service.Inventory, [Topics.PaymentAuthorized])],
+                new ConsumerGroup(behind, Catalogue.Inventory, [Topics.PaymentAuthorized]),
+                new ConsumerGroup(neverStarted, Catalogue.Inventory, [Topics.PaymentAuthorized])],
         });
         var report = await checker.RunAsync();
         output.WriteLine(report.ToString());

@@ -61,7 +61,7 @@ public sealed class CheckerPassesTests(PassingRun run, ITestOutputHelper output)
         Assert.Equal(confirmed.SelectMany(v => v.Items!).Sum(l => (long)l.Qty), t.Sold);
         Assert.Equal(views.Count, report.SettleTimes.Settled);
 
-        Assert.Equal(views.Count, report.Outboxes.Single(o => o.Service == Service.Gateway).Sent);
+        Assert.Equal(views.Count, report.Outboxes.Single(o => o.Service == Catalogue.ApiGateway).Sent);
         Assert.All(report.Outboxes, o => Assert.Equal(0, o.Unsent));
     }
 

@@ -14,7 +14,7 @@ public sealed class ChecksTests
     private const string CancelledEarly = "00000000-0000-0000-0000-000000000005";
     private const string Refunded = "00000000-0000-0000-0000-000000000006";
     private const string CancelReason = "changed my mind";
-    private static readonly CheckOptions Options = new("g", "i", "p", "m");
+    private static readonly CheckOptions Options = new(Catalogue.SagaServices.ToDictionary(s => s.Database!, s => "Database=" + s.Database));
 
     /// <summary>
     /// Six orders, one per outcome, with books that agree: SKU A received 10, 2 sold, 8 available. Besides
@@ -26,26 +26,26 @@ public sealed class ChecksTests
         AcceptedOrders = [Confirmed, Declined, OutOfStock, TimedOut, CancelledEarly, Refunded],
         OutboxEvents =
         [
-            .. new[] { Confirmed, Declined, OutOfStock, TimedOut, CancelledEarly, Refunded }.Select(id => new OutboxEventCount(Service.Gateway, id, Topics.OrderCreated, 1)),
-            new(Service.Gateway, CancelledEarly, Topics.OrderCancelRequested, 1),
-            new(Service.Gateway, Refunded, Topics.OrderCancelRequested, 1),
-            new(Service.Inventory, Confirmed, Topics.InventoryReserved, 1),
-            new(Service.Inventory, Confirmed, Topics.InventorySold, 1),
-            new(Service.Inventory, TimedOut, Topics.InventoryReserved, 1),
-            new(Service.Inventory, TimedOut, Topics.InventoryReleased, 1),
-            new(Service.Inventory, CancelledEarly, Topics.InventoryReleased, 1),
-            new(Service.Inventory, Refunded, Topics.InventoryReserved, 1),
-            new(Service.Inventory, Refunded, Topics.InventorySold, 1),
-            new(Service.Inventory, Refunded, Topics.InventoryReturned, 1),
-            new(Service.Payment, TimedOut, Topics.PaymentAuthorized, 1),
-            new(Service.Payment, TimedOut, Topics.PaymentVoided, 1),
-            new(Service.Payment, Refunded, Topics.PaymentAuthorized, 1),
-            new(Service.Payment, Refunded, Topics.PaymentRefunded, 1),
-            new(Service.Inventory, Declined, Topics.InventoryReserved, 1),
-            new(Service.Inventory, Declined, Topics.InventoryReleased, 1),
-            new(Service.Inventory, OutOfStock, Topics.InventoryFailed, 1),
-            new(Service.Payment, Confirmed, Topics.PaymentAuthorized, 1),
-            new(Service.Payment, Declined, Topics.PaymentFailed, 1),
+            .. new[] { Confirmed, Declined, OutOfStock, TimedOut, CancelledEarly, Refunded }.Select(id => new OutboxEventCount(Catalogue.ApiGateway, id, Topics.OrderCreated, 1)),
+            new(Catalogue.ApiGateway, CancelledEarly, Topics.OrderCancelRequested, 1),
+            new(Catalogue.ApiGateway, Refunded, Topics.OrderCancelRequested, 1),
+            new(Catalogue.Inventory, Confirmed, Topics.InventoryReserved, 1),
+            new(Catalogue.Inventory, Confirmed, Topics.InventorySold, 1),
+            new(Catalogue.Inventory, TimedOut, Topics.InventoryReserved, 1),
+            new(Catalogue.Inventory, TimedOut, Topics.InventoryReleased, 1),
+            new(Catalogue.Inventory, CancelledEarly, Topics.InventoryReleased, 1),
+            new(Catalogue.Inventory, Refunded, Topics.InventoryReserved, 1),
+            new(Catalogue.Inventory, Refunded, Topics.InventorySold, 1),
+            new(Catalogue.Inventory, Refunded, Topics.InventoryReturned, 1),
+            new(Catalogue.Payment, TimedOut, Topics.PaymentAuthorized, 1),
+            new(Catalogue.Payment, TimedOut, Topics.PaymentVoided, 1),
+            new(Catalogue.Payment, Refunded, Topics.PaymentAuthorized, 1),
+            new(Catalogue.Payment, Refunded, Topics.PaymentRefunded, 1),
+            new(Catalogue.Inventory, Declined, Topics.InventoryReserved, 1),
+            new(Catalogue.Inventory, Declined, Topics.InventoryReleased, 1),
+            new(Catalogue.Inventory, OutOfStock, Topics.InventoryFailed, 1),
+            new(Catalogue.Payment, Confirmed, Topics.PaymentAuthorized, 1),
+            new(Catalogue.Payment, Declined, Topics.PaymentFailed, 1),
         ],
         Stock = [new StockRow("A", 8, 0, 2, 10)],
         Reservations = [new(Confirmed, "A", 2, "SOLD"), new(Declined, "A", 3, "RELEASED"), new(TimedOut, "A", 1, "RELEASED"), new(Refunded, "A", 2, "RETURNED")],
@@ -76,7 +76,7 @@ public sealed class ChecksTests
             new(Refunded, Topics.OrderCancelRequested, 1), new(Refunded, Topics.InventoryReturned, 1), new(Refunded, Topics.PaymentRefunded, 1),
         ],
         SoldByConfirmedOrders = [new SkuTotal("A", 2)],
-        Outboxes = Enum.GetValues<Service>().Select(s => new OutboxStats(s, 0, 3, 0, 0.2, 0.1)).ToList(),
+        Outboxes = CheckedServices.All.Select(s => new OutboxStats(s, 0, 3, 0, 0.2, 0.1)).ToList(),
     };
 
     private static readonly KafkaState EmptyKafka = new([], [], []);
@@ -118,13 +118,13 @@ public sealed class ChecksTests
             [CheckNames.CancelledCompensated, CheckNames.ConfirmedConsistency], CancelledEarly),
         ["a confirmed order's payment voided"] = (b => Replace(b.Payments, p => p.OrderId == Confirmed, new PaymentRow(Confirmed, "VOIDED"), rows => b with { Payments = rows }),
             [CheckNames.ConfirmedConsistency, CheckNames.VoidedAfterRelease], Confirmed),
-        ["a timed-out reservation released twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Service.Inventory, TimedOut, Topics.InventoryReleased, 1)] },
+        ["a timed-out reservation released twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Catalogue.Inventory, TimedOut, Topics.InventoryReleased, 1)] },
             [CheckNames.DuplicateReleases], TimedOut),
-        ["a timed-out order also sold"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Service.Inventory, TimedOut, Topics.InventorySold, 1)] },
+        ["a timed-out order also sold"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Catalogue.Inventory, TimedOut, Topics.InventorySold, 1)] },
             [CheckNames.ConflictingOutcomes], TimedOut),
-        ["a cancel requested twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Service.Gateway, Refunded, Topics.OrderCancelRequested, 1)] },
+        ["a cancel requested twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Catalogue.ApiGateway, Refunded, Topics.OrderCancelRequested, 1)] },
             [CheckNames.DuplicateCancelRequests], Refunded),
-        ["a refund paid twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Service.Payment, Refunded, Topics.PaymentRefunded, 1)] },
+        ["a refund paid twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Catalogue.Payment, Refunded, Topics.PaymentRefunded, 1)] },
             [CheckNames.DuplicatePayments], Refunded),
     };
 
@@ -157,7 +157,7 @@ public sealed class ChecksTests
     public void An_order_both_reserved_and_failed_by_inventory_is_a_conflict_and_a_duplicate_decision()
     {
         var books = Clean();
-        books = books with { OutboxEvents = [.. books.OutboxEvents, new(Service.Inventory, Confirmed, Topics.InventoryFailed, 1)] };
+        books = books with { OutboxEvents = [.. books.OutboxEvents, new(Catalogue.Inventory, Confirmed, Topics.InventoryFailed, 1)] };
         var report = Checks.Evaluate(books, EmptyKafka, Options, quiet: true);
         Assert.Equal(
             [CheckNames.DuplicateInventoryDecisions, CheckNames.ConflictingOutcomes, CheckNames.InventoryFailedAlone],
@@ -198,7 +198,7 @@ public sealed class ChecksTests
     [Fact]
     public void Skipped_duplicates_are_messages_minus_inbox_rows_minus_dead_letters_and_unknown_while_a_group_lags()
     {
-        var books = Clean() with { Inbox = [new(Service.Payment, "payment", Topics.InventoryReserved, 40)] };
+        var books = Clean() with { Inbox = [new(Catalogue.Payment, "payment", Topics.InventoryReserved, 40)] };
         var letter = new DeadLetter("inventory.reserved.v1.dlq", 0, 0, null, DateTimeOffset.UnixEpoch, new Dictionary<string, string>
         {
             [DeadLetterHeaders.OriginalTopic] = Topics.InventoryReserved, [DeadLetterHeaders.OriginalPartition] = "0",
@@ -212,5 +212,20 @@ public sealed class ChecksTests
         var lagging = Checks.Evaluate(books, new KafkaState(topics, [new("payment", Topics.InventoryReserved, 2)], [letter]), Options, quiet: false);
         Assert.Null(lagging.Consumers.Single(c => c.Group == "payment").SkippedDuplicates);
         Assert.Equal(2, lagging[CheckNames.ConsumerLag].Count);
+    }
+
+    [Fact]
+    public void The_report_names_a_service_by_its_label_in_the_text_and_by_its_key_in_the_json()
+    {
+        var books = Clean() with { Inbox = [new(Catalogue.Payment, "payment", Topics.InventoryReserved, 40)] };
+        var report = Checks.Evaluate(books, EmptyKafka, Options, quiet: true);
+
+        Assert.Contains("  Gateway      0 unsent, 3 sent;", report.ToString());
+        Assert.Contains("  Materializer 0 unsent, 3 sent;", report.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(report.ToJson());
+        Assert.Equal(["gateway", "inventory", "payment", "materializer"],
+            json.RootElement.GetProperty("outboxes").EnumerateArray().Select(o => o.GetProperty("service").GetString()));
+        Assert.Equal(["inventory", "payment", "materializer"],
+            json.RootElement.GetProperty("consumers").EnumerateArray().Select(c => c.GetProperty("service").GetString()));
     }
 }

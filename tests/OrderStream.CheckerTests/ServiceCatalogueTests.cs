@@ -7,10 +7,26 @@ namespace OrderStream.CheckerTests;
 public class ServiceCatalogueTests
 {
     [Fact]
-    public void The_checker_knows_the_books_of_every_saga_service_of_the_catalogue_and_of_no_other()
+    public void The_checker_reads_every_saga_service_of_the_catalogue_and_no_other_the_gateway_first()
     {
-        Assert.Equal(Catalogue.SagaServices.Select(s => s.Key).Order(), Enum.GetValues<Service>().Select(s => s.ToString().ToLowerInvariant()).Order());
-        Assert.All(Enum.GetValues<Service>(), s => Assert.Equal(s, ServiceCatalogue.Of(s.Spec())));
+        Assert.Equal(Catalogue.SagaServices.Select(s => s.Key).Order(), CheckedServices.All.Select(s => s.Key).Order());
+        // The order the report has always listed the outboxes in.
+        Assert.Equal(["gateway", "inventory", "payment", "materializer"], CheckedServices.All.Select(s => s.Key));
+    }
+
+    [Fact]
+    public void The_decision_topics_derived_from_what_each_service_produces_are_the_ones_counted_per_order()
+    {
+        // The lists the checker held by hand before they were derived: inventory.adjusted (keyed by SKU)
+        // and order.updated (the view's own notice) are not counted.
+        var expected = new Dictionary<string, string[]>
+        {
+            ["gateway"] = [Topics.OrderCreated, Topics.OrderCancelRequested],
+            ["inventory"] = [Topics.InventoryReserved, Topics.InventoryFailed, Topics.InventoryReleased, Topics.InventorySold, Topics.InventoryReturned],
+            ["payment"] = [Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.PaymentVoided, Topics.PaymentRefunded],
+            ["materializer"] = [],
+        };
+        Assert.Equal(expected, CheckedServices.All.ToDictionary(s => s.Key, CheckedServices.DecisionTopics));
     }
 
     [Fact]
@@ -20,13 +36,15 @@ public class ServiceCatalogueTests
             Catalogue.All.Where(s => s.IsConsumer).Select(s => (s.Name, s.Consumes)),
             ConsumerGroup.Defaults.Select(g => (g.Name, g.Topics)));
         Assert.Equal(ConsumerGroups.Defaults.Keys, ConsumerGroup.Defaults.Select(g => g.Name));
+        Assert.All(ConsumerGroup.Defaults, g => Assert.Equal(g.Name, g.Service.Name));
     }
 
     [Fact]
     public void Options_from_one_connection_string_per_database_name_each_service_s_own()
     {
-        var options = CheckOptions.ForDatabases(Catalogue.SagaServices.ToDictionary(s => s.Database!, s => "cs-" + s.Database));
-        Assert.All(Enum.GetValues<Service>(), s => Assert.Equal("cs-" + s.Spec().Database, options.ConnectionString(s)));
-        Assert.Throws<ArgumentException>(() => CheckOptions.ForDatabases(new Dictionary<string, string> { ["gateway"] = "x" }));
+        var options = new CheckOptions(Catalogue.SagaServices.ToDictionary(s => s.Database!, s => "cs-" + s.Database));
+        Assert.All(CheckedServices.All, s => Assert.Equal("cs-" + s.Database, options.ConnectionString(s)));
+        Assert.Throws<ArgumentException>(() => new CheckOptions(new Dictionary<string, string> { ["gateway"] = "x" }));
+        Assert.Throws<ArgumentException>(() => options.ConnectionString(Catalogue.Dashboard));
     }
 }

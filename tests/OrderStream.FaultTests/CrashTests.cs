@@ -104,12 +104,7 @@ public sealed class RedeliveryTests(RedeliveryStack stack, ITestOutputHelper out
         var redelivered = 0L;
         foreach (var consumer in report.Consumers)
         {
-            var skipped = stack.DuplicatesSkipped(stack[consumer.Service switch
-            {
-                Checker.Service.Inventory => "inventory",
-                Checker.Service.Payment => "payment",
-                _ => "order-materializer",
-            }]);
+            var skipped = stack.DuplicatesSkipped(stack[consumer.Service.Name]);
             var onTopics = consumer.SkippedDuplicates ?? 0;
             output.WriteLine($"{consumer.Group}: {skipped} duplicates skipped, {onTopics} of them copies on the topics, {skipped - onTopics} redeliveries of an offset after kill -9");
             redelivered += skipped - onTopics;

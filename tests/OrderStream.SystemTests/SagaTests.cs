@@ -61,8 +61,7 @@ public sealed class SagaTests(DecliningStack stack, ITestOutputHelper output) : 
 
         await AssertEachEventAppliedOnceAsync(views);
 
-        var report = await new OrderStreamChecker(new(stack.Databases["gateway"], stack.Databases["inventory"], stack.Databases["payment"], stack.Databases["materializer"])
-            { KafkaBootstrapServers = stack.Kafka.BootstrapServers }).RunWhenQuietAsync(TimeSpan.FromSeconds(60));
+        var report = await new OrderStreamChecker(stack.CheckOptions).RunWhenQuietAsync(TimeSpan.FromSeconds(60));
         output.WriteLine(report.ToString());
         Assert.True(report.Passed, report.ToString());
     }

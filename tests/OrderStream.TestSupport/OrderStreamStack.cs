@@ -70,7 +70,7 @@ public class OrderStreamStack : IAsyncLifetime
     }
 
     /// <summary>The checker's view of this stack: every database and the Kafka cluster.</summary>
-    public CheckOptions CheckOptions => CheckOptions.ForDatabases(Databases) with { KafkaBootstrapServers = Kafka.BootstrapServers };
+    public CheckOptions CheckOptions => new CheckOptions(Databases) with { KafkaBootstrapServers = Kafka.BootstrapServers };
 
     public NpgsqlConnection Db(string name) => new(Databases[name]);
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrderStream.Checker;
+using OrderStream.Contracts;
 using OrderStream.Dashboard.Hosting;
 using OrderStream.Load;
 
@@ -140,7 +141,12 @@ public sealed class LoadTestService(IOptions<GatewayOptions> gateway, IOptions<C
         if (c.Missing() is { } missing) return new BooksResult(null, $"Books not checked: {missing} (the checker reads the databases and Kafka directly).", []);
         try
         {
-            var options = new CheckOptions(c.Gateway!, c.Inventory!, c.Payment!, c.Materializer!) { KafkaBootstrapServers = c.Kafka };
+            var databases = new Dictionary<string, string>
+            {
+                [Catalogue.ApiGateway.Database!] = c.Gateway!, [Catalogue.Inventory.Database!] = c.Inventory!,
+                [Catalogue.Payment.Database!] = c.Payment!, [Catalogue.OrderMaterializer.Database!] = c.Materializer!,
+            };
+            var options = new CheckOptions(databases) { KafkaBootstrapServers = c.Kafka };
             // Orders still settling show up as unsent outbox rows and lag: wait for quiet, then read the books.
             var report = await new OrderStreamChecker(options).RunWhenQuietAsync(c.QuietTimeout);
             var state = (report.Quiet ? "quiet" : "NOT quiet: work was in flight") + (report.KafkaChecked ? "" : "; Kafka not checked");
