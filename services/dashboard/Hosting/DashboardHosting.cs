@@ -20,7 +20,8 @@ public static class DashboardHosting
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section);
         services.AddOptions<TraceOptions>().BindConfiguration(TraceOptions.Section);
-        services.AddOptions<CheckerOptions>().BindConfiguration(CheckerOptions.Section);
+        services.AddOptions<CheckerOptions>().BindConfiguration(CheckerOptions.Section)
+            .Configure<IConfiguration>((options, configuration) => options.ReadDatabases(configuration.GetSection(CheckerOptions.Section)));
         var gateway = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
         services.AddHttpClient<GatewayClient>(http => GatewayClient.Configure(http, gateway));
         services.AddSingleton<LoadTestService>();

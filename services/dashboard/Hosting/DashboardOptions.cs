@@ -1,3 +1,4 @@
+using OrderStream.Contracts;
 namespace OrderStream.Dashboard.Hosting;
 
 /// <summary>Where the gateway is and the operator key (<c>Gateway__BaseUrl</c>, <c>Gateway__AdminKey</c>).</summary>
@@ -29,26 +30,34 @@ public sealed class TraceOptions
 }
 
 /// <summary>
-/// <c>Checker__*</c>: what the load test page's books check reads (the four databases and the Kafka
-/// cluster). The one exception to "a client of the gateway only" (docs/dashboard.md).
+/// <c>Checker__*</c>: what the load test page's books check reads: one connection string per saga
+/// service's database, named by its section (<c>Checker__Gateway</c>, <c>Checker__Inventory</c>, … as the
+/// catalogue lists them), and the Kafka cluster. The one exception to "a client of the gateway only"
+/// (docs/dashboard.md).
 /// </summary>
 public sealed class CheckerOptions
 {
     public const string Section = "Checker";
 
-    public string? Gateway { get; set; }
-    public string? Inventory { get; set; }
-    public string? Payment { get; set; }
-    public string? Materializer { get; set; }
+    /// <summary>Connection strings by database name (<see cref="ServiceSpec.Database"/>), read from <c>Checker__{Section}</c>.</summary>
+    public Dictionary<string, string?> Databases { get; } = [];
+
     public string? Kafka { get; set; }
 
     /// <summary>How long the check waits for the system to be quiet (nothing in flight) before it reads the books anyway.</summary>
     public TimeSpan QuietTimeout { get; set; } = TimeSpan.FromSeconds(90);
 
+    /// <summary>Reads each saga service's connection string from <paramref name="checker"/> (the <c>Checker</c> section).</summary>
+    public void ReadDatabases(IConfiguration checker)
+    {
+        foreach (var service in Catalogue.SagaServices) Databases[service.Database!] = checker[service.Section];
+    }
+
     /// <summary>Null when the check can run; else why not, as the load test summary says it.</summary>
     public string? Missing()
     {
-        var missing = new[] { ("Checker__Gateway", Gateway), ("Checker__Inventory", Inventory), ("Checker__Payment", Payment), ("Checker__Materializer", Materializer), ("Checker__Kafka", Kafka) }
+        var missing = Catalogue.SagaServices.Select(s => ($"Checker__{s.Section}", Databases.GetValueOrDefault(s.Database!)))
+            .Append(("Checker__Kafka", Kafka))
             .Where(s => string.IsNullOrWhiteSpace(s.Item2)).Select(s => s.Item1).ToList();
         return missing.Count == 0 ? null : $"not set: {string.Join(", ", missing)}";
     }

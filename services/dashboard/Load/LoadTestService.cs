@@ -141,12 +141,7 @@ public sealed class LoadTestService(IOptions<GatewayOptions> gateway, IOptions<C
         if (c.Missing() is { } missing) return new BooksResult(null, $"Books not checked: {missing} (the checker reads the databases and Kafka directly).", []);
         try
         {
-            var databases = new Dictionary<string, string>
-            {
-                [Catalogue.ApiGateway.Database!] = c.Gateway!, [Catalogue.Inventory.Database!] = c.Inventory!,
-                [Catalogue.Payment.Database!] = c.Payment!, [Catalogue.OrderMaterializer.Database!] = c.Materializer!,
-            };
-            var options = new CheckOptions(databases) { KafkaBootstrapServers = c.Kafka };
+            var options = new CheckOptions(c.Databases.ToDictionary(d => d.Key, d => d.Value!)) { KafkaBootstrapServers = c.Kafka };
             // Orders still settling show up as unsent outbox rows and lag: wait for quiet, then read the books.
             var report = await new OrderStreamChecker(options).RunWhenQuietAsync(c.QuietTimeout);
             var state = (report.Quiet ? "quiet" : "NOT quiet: work was in flight") + (report.KafkaChecked ? "" : "; Kafka not checked");
