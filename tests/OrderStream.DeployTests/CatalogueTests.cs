@@ -40,6 +40,16 @@ public class CatalogueTests
     }
 
     [Fact]
+    public void The_gateway_calls_every_other_saga_service_because_it_passes_their_admin_endpoints_through()
+    {
+        // The gateway proxies /admin/{key} and asks each service's status for GET /admin/system, so each
+        // needs its address (compose and Kubernetes give it one per call: CatalogueFileTests).
+        foreach (var service in Catalogue.SagaServices.Where(s => s != Catalogue.ApiGateway))
+            Assert.True(Catalogue.ApiGateway.Calls.Contains(service.Key),
+                $"Catalogue.ApiGateway.Calls lacks \"{service.Key}\": the gateway passes its admin endpoints through");
+    }
+
+    [Fact]
     public void Every_topic_a_service_consumes_or_produces_is_a_saga_topic_and_every_consumed_topic_has_a_producer()
     {
         var produced = Catalogue.All.SelectMany(s => s.Produces).ToHashSet();

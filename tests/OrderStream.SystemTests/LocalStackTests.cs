@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using OrderStream.Contracts;
+using OrderStream.Stack;
 using OrderStream.TestSupport;
 
 namespace OrderStream.SystemTests;
@@ -30,7 +31,7 @@ public sealed class LocalStackTests
         {
             var pid = stack.Pid("payment");
             if (pid == killed || !Alive(pid)) return null;
-            return (await stack.Http.GetAsync($"http://127.0.0.1:{stack.Ports["PAYMENT_PORT"]}/readyz")).IsSuccessStatusCode ? pid : null;
+            return (await stack.Http.GetAsync($"http://127.0.0.1:{stack.Port(Catalogue.Payment)}/readyz")).IsSuccessStatusCode ? pid : null;
         }, TimeSpan.FromSeconds(90), "payment to be restarted and ready", TimeSpan.FromMilliseconds(200));
         Assert.False(Alive(killed));
         Assert.Contains("payment exited (code 137); restarting in 1s", stack.SupervisorLog());
@@ -76,11 +77,12 @@ public sealed class LocalStackTests
     {
         private static readonly string Script = Path.Combine(Repo.Root, "deploy", "local", "run.sh");
         private static readonly string[] PortNames =
-            ["PG_PORT", "REDIS_PORT", "GATEWAY_PORT", "INVENTORY_PORT", "PAYMENT_PORT", "MATERIALIZER_PORT", "DASHBOARD_PORT",
+            ["PG_PORT", "REDIS_PORT", .. Catalogue.All.Select(LocalStackState.PortVariable),
              "TRACE_VIEWER_PORT", "TRACE_VIEWER_OTLP_GRPC_PORT", "TRACE_VIEWER_OTLP_HTTP_PORT"];
 
         public string State { get; } = Path.Combine(Path.GetTempPath(), "orderstream-localstack-" + Guid.NewGuid().ToString("N")[..8]);
         public Dictionary<string, int> Ports { get; } = PortNames.ToDictionary(p => p, _ => Repo.FreePort());
+        public int Port(ServiceSpec service) => Ports[LocalStackState.PortVariable(service)];
         public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
         private bool _stopped;
 
@@ -93,7 +95,7 @@ public sealed class LocalStackTests
                 await stack.DisposeAsync();
                 throw new InvalidOperationException($"run.sh start exited {code}:\n{output}");
             }
-            Assert.Contains($"Gateway:        http://127.0.0.1:{stack.Ports["GATEWAY_PORT"]}", output);
+            Assert.Contains($"Gateway:        http://127.0.0.1:{stack.Port(Catalogue.ApiGateway)}", output);
             return stack;
         }
 
@@ -151,7 +153,7 @@ public sealed class LocalStackTests
 
         public async Task<Guid> PlaceAsync(string userId)
         {
-            var response = await Http.PostAsJsonAsync($"http://127.0.0.1:{Ports["GATEWAY_PORT"]}/orders",
+            var response = await Http.PostAsJsonAsync($"http://127.0.0.1:{Port(Catalogue.ApiGateway)}/orders",
                 Orders.Body(userId, ("SKU-001", 1, 1.00m)));
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             return (await response.Content.ReadFromJsonAsync<Orders.Accepted>())!.OrderId;
@@ -160,7 +162,7 @@ public sealed class LocalStackTests
         public Task<OrderView> WaitSettledAsync(Guid id) =>
             Eventually.Get(async () =>
             {
-                var response = await Http.GetAsync($"http://127.0.0.1:{Ports["GATEWAY_PORT"]}/orders/{id}");
+                var response = await Http.GetAsync($"http://127.0.0.1:{Port(Catalogue.ApiGateway)}/orders/{id}");
                 return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<OrderView>(EventJson.Options) : null;
             }, Settle, $"order {id} to settle", TimeSpan.FromMilliseconds(200));
 
