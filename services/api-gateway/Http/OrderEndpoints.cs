@@ -47,9 +47,8 @@ public static class OrderEndpoints
         if (body is null)
             return Results.Problem(statusCode: 413, title: $"Body larger than {MaxBodyBytes} bytes");
 
-        JsonDocument json;
-        try { json = JsonDocument.Parse(body); }
-        catch (JsonException ex) { return Results.Problem(statusCode: 400, title: "Malformed JSON", detail: ex.Message); }
+        var (json, malformed) = Parse(body);
+        if (json is null) return malformed!;
 
         using (json)
         {
@@ -194,12 +193,9 @@ public static class OrderEndpoints
         {
             if (!request.HasJsonContentType())
                 return Results.Problem(statusCode: 415, title: "Content-Type must be application/json");
-            try
-            {
-                using var document = JsonDocument.Parse(body);
-                json = document.RootElement.Clone();
-            }
-            catch (JsonException ex) { return Results.Problem(statusCode: 400, title: "Malformed JSON", detail: ex.Message); }
+            var (document, malformed) = Parse(body);
+            if (document is null) return malformed!;
+            using (document) json = document.RootElement.Clone();
         }
         var (cancel, errors) = CancelRequest.Validate(json);
         if (cancel is null) return Results.ValidationProblem(errors, title: "The cancel request is invalid");
@@ -233,6 +229,18 @@ public static class OrderEndpoints
 
     private static IResult CancelAccepted(Guid orderId, OrderStore.Cancellation c) =>
         Results.Accepted($"/orders/{orderId}", new CancelAcceptedBody(orderId, c.Reason ?? FailureReasons.Cancelled, c.RequestedAt));
+
+    /// <summary>
+    /// A body as JSON, or the 400 that says why not. The parser checks structure, not the bytes inside
+    /// strings, so a body that is not UTF-8 (RFC 8259 requires it) is refused here, before any field is read.
+    /// </summary>
+    private static (JsonDocument? Document, IResult? Problem) Parse(byte[] body)
+    {
+        if (!JsonText.IsUtf8(body))
+            return (null, Results.Problem(statusCode: 400, title: "Malformed JSON", detail: "The body is not valid UTF-8."));
+        try { return (JsonDocument.Parse(body), null); }
+        catch (JsonException ex) { return (null, Results.Problem(statusCode: 400, title: "Malformed JSON", detail: ex.Message)); }
+    }
 
     private static async Task<byte[]?> ReadLimitedAsync(Stream body, int limit, CancellationToken ct)
     {

@@ -32,7 +32,7 @@ public static class CancelRequest
     private static string? Optional(JsonElement obj, string name, int maxLength, Dictionary<string, string[]> errors)
     {
         if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-        if (v.ValueKind == JsonValueKind.String && v.GetString()!.Trim() is { Length: > 0 } s && s.Length <= maxLength && !s.Any(char.IsControl))
+        if (JsonText.String(v)?.Trim() is { Length: > 0 } s && s.Length <= maxLength && !s.Any(char.IsControl))
             return s;
         errors[name] = [$"must be a string of 1-{maxLength} printable characters, or absent"];
         return null;

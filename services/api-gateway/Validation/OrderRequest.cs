@@ -34,7 +34,7 @@ public static class OrderRequest
 
         var userId = Text(body, "userId", 64, Fail);
 
-        var currency = body.TryGetProperty("currency", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : null;
+        var currency = body.TryGetProperty("currency", out var c) ? JsonText.String(c) : null;
         if (currency is null || currency.Length != 3 || !currency.All(char.IsAsciiLetter)) Fail("currency", "must be a 3-letter currency code");
 
         var lines = new List<OrderLine>();
@@ -73,9 +73,10 @@ public static class OrderRequest
 
     private static string? Text(JsonElement obj, string name, int maxLength, Action<string, string> fail)
     {
-        if (obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s && s.Length <= maxLength && !string.IsNullOrWhiteSpace(s))
+        // Control characters are refused: no user or SKU has one, and PostgreSQL cannot store a NUL in text or jsonb.
+        if (obj.TryGetProperty(name, out var v) && JsonText.String(v) is { Length: > 0 } s && s.Length <= maxLength && !string.IsNullOrWhiteSpace(s) && !s.Any(char.IsControl))
             return s;
-        fail(name, $"must be a string of 1-{maxLength} characters");
+        fail(name, $"must be a string of 1-{maxLength} printable characters");
         return null;
     }
 }
