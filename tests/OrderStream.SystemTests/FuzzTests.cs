@@ -8,9 +8,10 @@ namespace OrderStream.SystemTests;
 
 /// <summary>
 /// The public request bodies and headers under seeded random input: random bytes, truncations, byte
-/// flips and field mutations of valid orders and cancels, and mangled headers. No case may answer 5xx
-/// or go unanswered, every refusal is problem+json, and afterwards the books balance. A failure names
-/// its case and seed; <c>ORDERSTREAM_FUZZ_SEED</c> replays another seed.
+/// flips and field mutations of valid orders and cancels, and mangled headers (a bearer token among
+/// them). Requests go as the user their body names (the stack's client signs a token for that user).
+/// No case may answer 5xx or go unanswered, every refusal is problem+json, and afterwards the books
+/// balance. A failure names its case and seed; <c>ORDERSTREAM_FUZZ_SEED</c> replays another seed.
 /// </summary>
 public sealed class FuzzTests(OrderStreamStack stack, ITestOutputHelper output) : IClassFixture<OrderStreamStack>
 {
@@ -174,11 +175,13 @@ public sealed class FuzzTests(OrderStreamStack stack, ITestOutputHelper output) 
         private HttpRequestMessage WithHeaders(HttpRequestMessage request)
         {
             var value = Encoding.Latin1.GetString(RandomBytes(random.Next(0, 300)).Select(b => (byte)(b % 95 + 32)).ToArray());
-            switch (random.Next(3))
+            switch (random.Next(4))
             {
                 case 0: request.Headers.TryAddWithoutValidation("Idempotency-Key", value); break;
                 case 1: request.Headers.TryAddWithoutValidation("Prefer", random.Next(2) == 0 ? "wait=" + value : value); break;
-                default: request.Headers.TryAddWithoutValidation("X-Client-Id", value); break;
+                case 2: request.Headers.TryAddWithoutValidation("X-Client-Id", value); break;
+                // A bearer token that is not one (garbage, or three dot-separated parts of it): 401, never 5xx.
+                default: request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + (random.Next(2) == 0 ? value : $"{value}.{value}.{value}")); break;
             }
             return request;
         }

@@ -64,9 +64,9 @@ public sealed class ActingUserHandler() : DelegatingHandler(new SocketsHttpHandl
             return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("userId", out var user)
                 && user.ValueKind == JsonValueKind.String && user.GetString() is { Length: > 0 } id ? id : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            return null; // a malformed body: any customer gets the 400
+            return null; // a malformed body, or a user id that is not text: any customer gets the 400
         }
     }
 
