@@ -35,6 +35,11 @@ public sealed class Benchmark(BenchmarkOptions options, LocalStack stack, TextWr
 {
     private readonly List<BenchmarkStep> _steps = [];
 
+    // Each load user places and polls its orders with its own customer token, minted with the stack's key
+    // (kept for the whole benchmark: minting costs CPU the stack is being measured on).
+    private Func<string, string>? _tokens;
+    private Func<string, string> Tokens => _tokens ??= stack.State.Identity.CustomerTokens(TimeSpan.FromHours(12));
+
     public async Task<int> RunAsync(CancellationToken ct)
     {
         using var http = LoadRunner.CreateClient(options.Gateway);
@@ -88,6 +93,7 @@ public sealed class Benchmark(BenchmarkOptions options, LocalStack stack, TextWr
         {
             Skus = options.Skus, MaxQty = 3, HotShare = hot, DeclineShare = options.DeclineShare,
             FirstPoll = options.PollInterval, PollInterval = options.PollInterval, SettleTimeout = TimeSpan.FromSeconds(30),
+            TokenFor = Tokens,
         };
         log.WriteLine($"\n== {name}: {load.Describe()}");
         var cpu = new CpuSampler(stack.Processes);

@@ -21,6 +21,12 @@ public sealed record LoadOptions(Uri Gateway, Scenario Scenario)
     public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public int MaxInFlight { get; init; } = 20_000;
 
+    /// <summary>
+    /// The bearer token each user sends (a customer token whose subject is that user: the gateway takes the
+    /// order's user from it); null sends none (the trivial server needs none).
+    /// </summary>
+    public Func<string, string>? TokenFor { get; init; }
+
     public string Describe() =>
         $"start {Scenario.StartRate}/s, stages {string.Join(" ", Scenario.Stages.Select(s => $"{s.Duration.TotalSeconds:0.#}s→{s.Target}/s"))}, " +
         $"skus {Skus}, qty 1-{MaxQty}, hot {HotShare:P0}, declines {DeclineShare:P0}, first poll {FirstPoll.TotalMilliseconds} ms, " +
@@ -102,9 +108,9 @@ public sealed class LoadRunner(LoadOptions options, HttpClient http)
         {
             await Task.Yield();
             var started = Stopwatch.StartNew();
-            var orderId = await PostAsync(n, ct);
+            var (orderId, token) = await PostAsync(n, ct);
             if (orderId is null) return;
-            await FollowAsync(orderId, started, ct);
+            await FollowAsync(orderId, token, started, ct);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
         {
@@ -116,29 +122,33 @@ public sealed class LoadRunner(LoadOptions options, HttpClient http)
         }
     }
 
-    private async Task<string?> PostAsync(long n, CancellationToken ct)
+    private async Task<(string? OrderId, string? Token)> PostAsync(long n, CancellationToken ct)
     {
         var random = Random.Shared;
         var sku = random.NextDouble() < options.HotShare ? 1 : random.Next(1, options.Skus + 1);
         var user = random.NextDouble() < options.DeclineShare ? $"decline-load-{_run}-{n}" : $"load-{_run}-{n % 1_000}";
         var body = new { userId = user, currency = "EUR", items = new[] { new { sku = $"SKU-{sku:000}", qty = random.Next(1, options.MaxQty + 1), price = 2.50m } } };
 
+        var token = options.TokenFor?.Invoke(user);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = JsonContent.Create(body) };
+        if (!string.IsNullOrEmpty(token)) request.Headers.Authorization = new("Bearer", token);
         var clock = Stopwatch.StartNew();
-        using var response = await http.PostAsJsonAsync("/orders", body, ct);
+        using var response = await http.SendAsync(request, ct);
         _postMs.Enqueue(clock.Elapsed.TotalMilliseconds);
         _recentPostMs.Add(_clock.Elapsed, clock.Elapsed.TotalMilliseconds);
         Interlocked.Increment(ref _posted);
         if (response.StatusCode != HttpStatusCode.Accepted)
         {
             Count(_errors, $"POST {(int)response.StatusCode}");
-            return null;
+            return (null, null);
         }
         Interlocked.Increment(ref _accepted);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
-        return json.RootElement.GetProperty("orderId").GetString();
+        return (json.RootElement.GetProperty("orderId").GetString(), token);
     }
 
-    private async Task FollowAsync(string orderId, Stopwatch started, CancellationToken ct)
+    /// <summary>Polls as the order's own user: another user's token would get a 404.</summary>
+    private async Task FollowAsync(string orderId, string? token, Stopwatch started, CancellationToken ct)
     {
         var wait = options.FirstPoll;
         while (true)
@@ -149,7 +159,9 @@ public sealed class LoadRunner(LoadOptions options, HttpClient http)
                 Interlocked.Increment(ref _unsettled);
                 return;
             }
-            using var response = await http.GetAsync($"/orders/{orderId}", ct);
+            using var poll = new HttpRequestMessage(HttpMethod.Get, $"/orders/{orderId}");
+            if (!string.IsNullOrEmpty(token)) poll.Headers.Authorization = new("Bearer", token);
+            using var response = await http.SendAsync(poll, ct);
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 _settleMs.Enqueue(started.Elapsed.TotalMilliseconds);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using OrderStream.Load;
+using OrderStream.Stack;
 
 // The OrderStream load tool: k6's ramping-arrival-rate scenario, for machines where k6 cannot run.
 var url = new Option<string>("--url") { Description = "Gateway base URL", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
@@ -20,10 +21,11 @@ var maxInFlight = new Option<int>("--max-in-flight") { Description = "Orders fol
 var json = new Option<FileInfo?>("--json") { Description = "Also write the results to this JSON file" };
 var maxErrorRate = new Option<double>("--max-error-rate") { Description = "Fail (exit 1) above this share of errors or unsettled orders", DefaultValueFactory = _ => 0.001 };
 var trivial = new Option<bool>("--trivial-server") { Description = "Drive an in-process server that does nothing: the tool's own ceiling" };
+var stateDir = new Option<string>("--state") { Description = "State directory of the stack run.sh started (its identity/ signs each user's token)", DefaultValueFactory = _ => ".local" };
 
 var root = new RootCommand("Drives POST /orders at an open-model arrival rate and follows every order until it settles.")
 {
-    url, rate, startRate, ramp, duration, stages, skus, maxQty, hot, declines, firstPoll, poll, settleTimeout, maxInFlight, json, maxErrorRate, trivial,
+    url, rate, startRate, ramp, duration, stages, skus, maxQty, hot, declines, firstPoll, poll, settleTimeout, maxInFlight, json, maxErrorRate, trivial, stateDir,
 };
 root.SetAction(async (ParseResult p, CancellationToken ct) =>
 {
@@ -39,6 +41,8 @@ root.SetAction(async (ParseResult p, CancellationToken ct) =>
         FirstPoll = TimeSpan.FromMilliseconds(p.GetValue(firstPoll)),
         PollInterval = p.GetValue(poll) is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         SettleTimeout = TimeSpan.FromSeconds(p.GetValue(settleTimeout)), MaxInFlight = p.GetValue(maxInFlight),
+        // Every user places and polls as itself: a customer token per user, signed with the stack's key.
+        TokenFor = server is null ? new LocalStackState(p.GetValue(stateDir)!).Identity.CustomerTokens(TimeSpan.FromHours(12)) : null,
     };
     Console.WriteLine($"OrderStream load: {options.Describe()} against {gateway}{(server is null ? "" : " (trivial in-process server)")}, {Environment.ProcessorCount} cores");
     using var http = LoadRunner.CreateClient(gateway);
@@ -51,7 +55,6 @@ root.SetAction(async (ParseResult p, CancellationToken ct) =>
     return failures > p.GetValue(maxErrorRate) * Math.Max(1, report.Scheduled) ? 1 : 0;
 });
 
-var stateDir = new Option<string>("--state") { Description = "State directory of the stack run.sh started", DefaultValueFactory = _ => ".local" };
 var output = new Option<string>("--out") { Description = "Markdown file to write", DefaultValueFactory = _ => "docs/benchmarks.md" };
 var hold = new Option<string>("--hold") { Description = "Time held at each step's rate", DefaultValueFactory = _ => "20s" };
 var ladder = new Option<string?>("--rates") { Description = "Comma-separated rates the search climbs through" };

@@ -7,7 +7,8 @@ namespace OrderStream.Stack;
 /// <summary>
 /// A stack started by deploy/local/run.sh, seen through its state directory (<c>.local/</c> or
 /// <c>ORDERSTREAM_STATE</c>): the Kafka bootstrap address, one connection string per database
-/// (<c>connections.env</c>), the operator key and each process's pid file.
+/// (<c>connections.env</c>), the dashboard's sign-in key, the token signing key pair (<c>identity/</c>) and
+/// each process's pid file.
 /// </summary>
 public sealed partial class LocalStackState(string directory)
 {
@@ -16,6 +17,12 @@ public sealed partial class LocalStackState(string directory)
     public string KafkaBootstrap => File.ReadAllText(Path.Combine(Directory, "kafka.bootstrap")).Trim();
 
     public string AdminKey => File.ReadAllText(Path.Combine(Directory, "admin.key")).Trim();
+
+    /// <summary>Where run.sh's token signing key pair is (<see cref="LocalIdentity"/>).</summary>
+    public string IdentityDirectory => Path.Combine(Directory, "identity");
+
+    /// <summary>The stack's token issuer: the key pair run.sh made for this start.</summary>
+    public LocalIdentity Identity => LocalIdentity.Load(IdentityDirectory);
 
     /// <summary>Connection strings by database (<see cref="ServiceSpec.Database"/>), from run.sh's <c>{DATABASE}_DB='...'</c> lines.</summary>
     public IReadOnlyDictionary<string, string> ConnectionStrings => File.ReadAllLines(Path.Combine(Directory, "connections.env"))

@@ -7,10 +7,14 @@ using OrderStream.Stack;
 const string Usage = """
     usage: OrderStream.Stack databases
              one line per database (a saga service's key), in start order
+           OrderStream.Stack identity --state <dir>
+             makes a new token signing key pair under <dir>/identity (the private key mode 600)
+           OrderStream.Stack token --state <dir> --role <customer|seller|admin>[,<role>...] --user <id> [--ttl <30m|8h|7d>]
+             prints a token signed with <dir>/identity's key (default lifetime 1h)
            OrderStream.Stack plan --root <repo> --state <dir> --redis <host:port> [--configuration <c>]
                                   [--service-name-prefix <p>] [--set <target>:<NAME>=<value>]...
              one line per process, in start order: name, key, kind (saga|frontend), port, dll, NAME=value...
-             <dir> holds run.sh's kafka.bootstrap, connections.env and admin.key; each port is <KEY>_PORT
+             <dir> holds run.sh's kafka.bootstrap, connections.env, admin.key and identity/; each port is <KEY>_PORT
              from the environment (GATEWAY_PORT, ...) or the catalogue's; <target> is a service's name or
              a kind (saga, frontend), and a --set overrides what the plan gives
     """;
@@ -20,7 +24,31 @@ if (args is ["databases"])
     foreach (var service in Catalogue.SagaServices) Console.WriteLine(service.Database);
     return 0;
 }
-if (args is not ["plan", .. var options]) return Fail("expected 'databases' or 'plan'");
+if (args is [var verb and ("identity" or "token"), .. var identityOptions])
+{
+    if (identityOptions.Length % 2 != 0) return Fail($"'{identityOptions[^1]}' needs a value");
+    var given = new Dictionary<string, string>();
+    for (var i = 0; i < identityOptions.Length; i += 2) given[identityOptions[i].TrimStart('-')] = identityOptions[i + 1];
+    if (!given.TryGetValue("state", out var stateDirectory)) return Fail("--state is required");
+    var identityDirectory = new LocalStackState(stateDirectory).IdentityDirectory;
+    if (verb == "identity")
+    {
+        LocalIdentity.Create(identityDirectory);
+        return 0;
+    }
+    if (!given.TryGetValue("user", out var user) || user.Length is 0 or > 64) return Fail("--user <id> is required (1-64 characters)");
+    var roles = given.GetValueOrDefault("role", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    if (roles.Length == 0 || roles.Any(r => r is not ("customer" or "seller" or "admin")))
+        return Fail($"--role {given.GetValueOrDefault("role", "")}: expected customer, seller or admin (or several, comma-separated)");
+    if (LocalIdentity.ParseLifetime(given.GetValueOrDefault("ttl", "1h")) is not { } ttl) return Fail($"--ttl {given["ttl"]}: expected e.g. 90s, 30m, 8h or 7d (at most 366d)");
+    LocalIdentity identity;
+    try { identity = LocalIdentity.Load(identityDirectory); }
+    catch (FileNotFoundException ex) { Console.Error.WriteLine(ex.Message); return 1; }
+    Console.WriteLine(identity.Issue(user, roles, ttl));
+    return 0;
+}
+if (args is not ["plan", .. var planOptions]) return Fail("expected 'databases', 'identity', 'token' or 'plan'");
+var options = planOptions;
 
 var values = new Dictionary<string, string>();
 var extra = new List<(string Target, string Name, string Value)>();
@@ -50,6 +78,9 @@ var plan = StackPlan.For(new StackEndpoints
     ConnectionStrings = state.ConnectionStrings,
     Ports = LocalStackState.Ports(Environment.GetEnvironmentVariable),
     AdminKey = state.AdminKey,
+    SigningKeyFile = state.Identity.PublicKeyFile,
+    // The dashboard acts for its users with tokens it mints from this key, until it signs them in itself.
+    FrontendSigningKeyFile = state.Identity.PrivateKeyFile,
     ServiceNamePrefix = values.GetValueOrDefault("service-name-prefix", ""),
     ExtraSettings = s => extra
         .Where(e => e.Target == s.Name || e.Target.Equals(s.Kind.ToString(), StringComparison.OrdinalIgnoreCase))

@@ -25,7 +25,25 @@ public sealed record StackEndpoints
     /// <summary>Each service's HTTP port on 127.0.0.1, keyed by <see cref="ServiceSpec.Key"/>.</summary>
     public required IReadOnlyDictionary<string, int> Ports { get; init; }
 
-    /// <summary>The operator key of every <c>/admin</c> endpoint (<c>Admin__ApiKey</c>).</summary>
+    /// <summary>
+    /// The PEM RSA public key every service validates bearer tokens with (<c>Auth__SigningKeyFile</c>); its
+    /// private half (<see cref="LocalIdentity"/>) mints the tokens.
+    /// </summary>
+    public required string SigningKeyFile { get; init; }
+
+    /// <summary>The <c>iss</c> the services accept (<c>Auth__Issuer</c>).</summary>
+    public string Issuer { get; init; } = LocalIdentity.DefaultIssuer;
+
+    /// <summary>The <c>aud</c> the services accept (<c>Auth__Audience</c>).</summary>
+    public string Audience { get; init; } = LocalIdentity.DefaultAudience;
+
+    /// <summary>
+    /// The private key a frontend mints its own tokens with (<c>Gateway__SigningKeyFile</c>), on a stack of this
+    /// machine only, until it signs its users in with the identity provider and calls with their tokens; null: none.
+    /// </summary>
+    public string? FrontendSigningKeyFile { get; init; }
+
+    /// <summary>The key a person signs in to the dashboard with (<c>Gateway__AdminKey</c>); the services no longer know it.</summary>
     public required string AdminKey { get; init; }
 
     /// <summary>Put before each service's name in <c>OTEL_SERVICE_NAME</c> (several stacks exporting to one viewer).</summary>
@@ -75,7 +93,9 @@ public static class StackPlan
         {
             ["ConnectionStrings__Db"] = endpoints.ConnectionStrings[service.Database!],
             ["Kafka__BootstrapServers"] = endpoints.KafkaBootstrap,
-            ["Admin__ApiKey"] = endpoints.AdminKey,
+            ["Auth__SigningKeyFile"] = endpoints.SigningKeyFile,
+            ["Auth__Issuer"] = endpoints.Issuer,
+            ["Auth__Audience"] = endpoints.Audience,
         };
         if (service.UsesRedis) env["Redis__Configuration"] = endpoints.RedisConfiguration;
         foreach (var callee in service.Calls.Select(Catalogue.ByKey))
@@ -83,7 +103,8 @@ public static class StackPlan
         return env;
     }
 
-    // A frontend is a client of the gateway's HTTP API, with the operator key (which never reaches a browser).
+    // A frontend is a client of the gateway's HTTP API, with a bearer token of its own (which never reaches a
+    // browser), and a sign-in key for the people who use it.
     private static Dictionary<string, string> FrontendSettings(ServiceSpec service, StackEndpoints endpoints)
     {
         var env = new Dictionary<string, string>();
@@ -91,6 +112,7 @@ public static class StackPlan
         {
             env[callee.Section + "__BaseUrl"] = endpoints.BaseAddress(callee).ToString().TrimEnd('/');
             env[callee.Section + "__AdminKey"] = endpoints.AdminKey;
+            if (endpoints.FrontendSigningKeyFile is { } key) env[callee.Section + "__SigningKeyFile"] = key;
         }
         // The dashboard's load test page checks the books with the checker, which reads every database and
         // Kafka directly: the one exception to "a client of the gateway only" (docs/dashboard.md).

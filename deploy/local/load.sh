@@ -19,7 +19,8 @@ else
   dotnet build "$ROOT/deploy/OrderStream.Load" -c "$CONFIG" -v quiet -nologo >/dev/null
 fi
 status=0
-dotnet "$ROOT/deploy/OrderStream.Load/bin/$CONFIG/net10.0/OrderStream.Load.dll" --url "$url" "$@" || status=$?
+# --state: the stack's signing key, with which the tool mints each load user's customer token.
+dotnet "$ROOT/deploy/OrderStream.Load/bin/$CONFIG/net10.0/OrderStream.Load.dll" --url "$url" --state "${ORDERSTREAM_STATE:-$ROOT/.local}" "$@" || status=$?
 if [ -z "${ORDERSTREAM_URL:-}" ]; then
   "$ROOT/deploy/local/run.sh" check --wait 60 || status=$?
 fi

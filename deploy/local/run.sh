@@ -237,7 +237,11 @@ up() {
     # waits for a pooled connection instead of failing with "too many connections".
     CS[$svc]="Host=127.0.0.1;Port=$PG_PORT;Database=$svc;Username=$svc;Password=$password;Maximum Pool Size=${PG_POOL_SIZE:-40}"
   done
-  # The operator key for every service's /admin endpoints: generated per start, never committed (or ADMIN_API_KEY).
+  # The token signing key pair: made per start under $STATE/identity (the private key mode 600, never
+  # committed), so tokens of an earlier start stop working. Every service validates tokens with the public
+  # key; ordersctl token, the load tool and the dashboard mint them with the private one.
+  dotnet "$STACK_DLL" identity --state "$STATE" 2>>"$STATE/stack.log" || { cat "$STATE/stack.log" >&2; stop_stack; exit 1; }
+  # The dashboard's sign-in key: generated per start, never committed (or ADMIN_API_KEY). The services do not know it.
   (umask 077; printf '%s\n' "${ADMIN_API_KEY:-$(openssl rand -hex 24)}" >"$STATE/admin.key")
   # For 'run.sh check': the checker reads every database with its service's role.
   # The plan reads it too (OrderStream.Stack's LocalStackState), as does the load tool's benchmark.
@@ -305,9 +309,11 @@ up() {
   local dashboard="http://127.0.0.1:${PORT[dashboard]}   (sign in with the key in $STATE/admin.key)"
 
   echo "Seeding $SEED_SKUS SKUs with $SEED_QTY units each ..."
+  # Stock is the seller's: the seeding runs with a short-lived seller token, sent from a pipe (not the process list).
+  local seller; seller=$(dotnet "$STACK_DLL" token --state "$STATE" --role seller --user run.sh --ttl 10m)
   for i in $(seq -f "%03g" 1 "$SEED_SKUS"); do
     curl -fs -o /dev/null -X POST "http://127.0.0.1:${PORT[inventory]}/inventory/SKU-$i/restock" \
-      -H 'Content-Type: application/json' -d "{\"quantity\": $SEED_QTY}"
+      -H @<(printf 'Authorization: Bearer %s\n' "$seller") -H 'Content-Type: application/json' -d "{\"quantity\": $SEED_QTY}"
   done
 
   local key others=""
@@ -324,11 +330,12 @@ ${others}  PostgreSQL:     127.0.0.1:$PG_PORT (databases $(IFS=,; echo "${databa
   Redis:          127.0.0.1:$REDIS_PORT
   Kafka:          $kafka (embedded)
   Logs:           $STATE/*.log   (restarts of a crashed service: $STATE/supervisor.log)
-  Admin key:      $STATE/admin.key   (curl -H "Authorization: Bearer \$(cat $STATE/admin.key)" http://127.0.0.1:${PORT[gateway]}/admin/...;
-                  docs/operations.md)
+  Tokens:         deploy/local/ordersctl token --role customer|seller|admin --user <id> [--ttl 8h]
+                  (signed with $STATE/identity/, new at every start; docs/security.md)
 Try:
-  curl -si -X POST http://127.0.0.1:${PORT[gateway]}/orders -H 'Content-Type: application/json' \\
-    -d '{"userId":"alice","items":[{"sku":"SKU-001","qty":2,"price":9.99}],"currency":"EUR"}'
+  TOKEN=\$(deploy/local/ordersctl token --role customer --user alice)
+  curl -si -X POST http://127.0.0.1:${PORT[gateway]}/orders -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+    -d '{"items":[{"sku":"SKU-001","qty":2,"price":9.99}],"currency":"EUR"}'
 INFO
 }
 

@@ -17,9 +17,9 @@ builder.Services.AddOrderRateLimiting();
 builder.Services.AddSingleton<ReadOnlyMode>();
 builder.Services.AddDeadLetterAdmin();
 
-builder.Services.AddHttpClient<MaterializerClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Materializer"]!))
+CallerToken.Forward(builder.Services.AddHttpClient<MaterializerClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Materializer"]!)))
     .AddServiceCallResilience(builder.Configuration);
-builder.Services.AddHttpClient<InventoryClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Inventory"]!))
+CallerToken.Forward(builder.Services.AddHttpClient<InventoryClient>(c => c.BaseAddress = new Uri(builder.Configuration["Services:Inventory"]!)))
     .AddServiceCallResilience(builder.Configuration);
 AdminProxy.AddClients(builder.Services, builder.Configuration);
 SystemEndpoints.AddClients(builder.Services, builder.Configuration);

@@ -20,7 +20,7 @@ namespace OrderStream.Hosting;
 
 /// <summary>
 /// What every OrderStream service shares, in two calls: <see cref="AddServiceDefaults"/> on the builder
-/// (logging, the service's NpgsqlDataSource, health checks, OpenTelemetry, problem details, the admin key scheme) and
+/// (logging, the service's NpgsqlDataSource, health checks, OpenTelemetry, problem details, bearer tokens and role policies) and
 /// <see cref="UseServiceDefaultsAsync"/> on the app (migrations, error handling, /healthz, /readyz, /metrics).
 /// </summary>
 public static class ServiceDefaults
@@ -71,6 +71,7 @@ public static class ServiceDefaults
         });
 
         builder.Services.AddProblemDetails();
+        Identity.IdentityDefaults.Add(builder.Services);
         Admin.AdminAccess.Add(builder.Services);
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
@@ -116,8 +117,9 @@ public static class ServiceDefaults
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).DisableHttpMetrics();
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).DisableHttpMetrics();
+        // Probes come from the orchestrator, which holds no token (every other endpoint requires one).
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableHttpMetrics();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous().DisableHttpMetrics();
         // Prometheus scrapes it with no credential, as orchestrators probe /healthz; a scrape is not an API request.
         app.MapPrometheusScrapingEndpoint().AllowAnonymous().DisableRateLimiting().DisableHttpMetrics();
     }

@@ -77,6 +77,8 @@ public class StackPlanTests
         ConnectionStrings = Catalogue.SagaServices.ToDictionary(s => s.Database!, s => $"Database={s.Database}"),
         Ports = Catalogue.All.ToDictionary(s => s.Key, s => s.Port),
         AdminKey = "key",
+        SigningKeyFile = "/state/identity/signing-key.pub.pem",
+        FrontendSigningKeyFile = "/state/identity/signing-key.pem",
     };
 
     private static IReadOnlyDictionary<string, string> Env(ServiceSpec spec) => StackPlan.For(Endpoints).Single(l => l.Spec == spec).Environment;
@@ -92,12 +94,16 @@ public class StackPlanTests
     }
 
     [Fact]
-    public void A_saga_service_gets_its_database_Kafka_the_operator_key_and_the_addresses_of_what_it_calls()
+    public void A_saga_service_gets_its_database_Kafka_the_token_public_key_and_the_addresses_of_what_it_calls()
     {
         var gateway = Env(Catalogue.ApiGateway);
         Assert.Equal("Database=gateway", gateway["ConnectionStrings__Db"]);
         Assert.Equal("127.0.0.1:9092", gateway["Kafka__BootstrapServers"]);
-        Assert.Equal("key", gateway["Admin__ApiKey"]);
+        Assert.Equal("/state/identity/signing-key.pub.pem", gateway["Auth__SigningKeyFile"]);
+        Assert.Equal(("orderstream-local", "orderstream"), (gateway["Auth__Issuer"], gateway["Auth__Audience"]));
+        // The shared operator key is gone: /admin needs an admin's token, and no service holds the private key.
+        Assert.All(Catalogue.SagaServices, s => Assert.False(Env(s).ContainsKey("Admin__ApiKey")));
+        Assert.All(Catalogue.SagaServices, s => Assert.DoesNotContain("/state/identity/signing-key.pem", Env(s).Values));
         Assert.Equal("127.0.0.1:6379", gateway["Redis__Configuration"]);
         Assert.Equal("http://127.0.0.1:5081", gateway["Services__Inventory"]);
         Assert.Equal("http://127.0.0.1:5082", gateway["Services__Payment"]);
@@ -107,11 +113,12 @@ public class StackPlanTests
     }
 
     [Fact]
-    public void The_dashboard_gets_the_gateway_the_operator_key_and_what_the_books_check_reads_but_no_database_of_its_own()
+    public void The_dashboard_gets_the_gateway_its_sign_in_key_its_token_key_and_what_the_books_check_reads_but_no_database_of_its_own()
     {
         var dashboard = Env(Catalogue.Dashboard);
         Assert.Equal("http://127.0.0.1:5080", dashboard["Gateway__BaseUrl"]);
         Assert.Equal("key", dashboard["Gateway__AdminKey"]);
+        Assert.Equal("/state/identity/signing-key.pem", dashboard["Gateway__SigningKeyFile"]);
         Assert.Equal("127.0.0.1:9092", dashboard["Checker__Kafka"]);
         foreach (var saga in Catalogue.SagaServices) Assert.Equal($"Database={saga.Database}", dashboard["Checker__" + saga.Section]);
         Assert.False(dashboard.ContainsKey("ConnectionStrings__Db"));
@@ -123,11 +130,11 @@ public class StackPlanTests
     {
         var plan = StackPlan.For(Endpoints with
         {
-            ExtraSettings = s => s == Catalogue.Payment ? [new("Payment__DeclineRate", "0.2"), new("Admin__ApiKey", "other")] : [],
+            ExtraSettings = s => s == Catalogue.Payment ? [new("Payment__DeclineRate", "0.2"), new("Auth__Audience", "other")] : [],
         });
         var payment = plan.Single(l => l.Spec == Catalogue.Payment).Environment;
         Assert.Equal("0.2", payment["Payment__DeclineRate"]);
-        Assert.Equal("other", payment["Admin__ApiKey"]);
-        Assert.Equal("key", plan.Single(l => l.Spec == Catalogue.Inventory).Environment["Admin__ApiKey"]);
+        Assert.Equal("other", payment["Auth__Audience"]);
+        Assert.Equal("orderstream", plan.Single(l => l.Spec == Catalogue.Inventory).Environment["Auth__Audience"]);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using OrderStream.TestSupport;
 
 namespace OrderStream.FaultTests;
 
@@ -43,7 +44,8 @@ public sealed class OrderLoad : IAsyncDisposable
     /// <summary>Starts placing <paramref name="count"/> orders at <paramref name="perSecond"/>, spread over the given gateways (round robin).</summary>
     public OrderLoad(IEnumerable<Uri> gateways, int count, double perSecond, IReadOnlyList<string> skus, string tag, int seed = 1)
     {
-        _gateways = [.. gateways.Select(g => new HttpClient { BaseAddress = g, Timeout = TimeSpan.FromSeconds(10) })];
+        // Each order is placed as its own user (a customer token whose subject is the body's userId).
+        _gateways = [.. gateways.Select(g => new HttpClient(new ActingUserHandler()) { BaseAddress = g, Timeout = TimeSpan.FromSeconds(10) })];
         _run = RunAsync(count, perSecond, skus, tag, new Random(seed));
     }
 

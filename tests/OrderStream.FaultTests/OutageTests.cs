@@ -95,7 +95,7 @@ public sealed class DatabaseOutageTests(DatabaseOutageStack stack, ITestOutputHe
     {
         var skus = Orders.Skus("DBI", 6);
         await stack.SeedAsync(skus, 500);
-        using var inventory = new HttpClient { BaseAddress = stack.Inventory.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var inventory = new HttpClient { BaseAddress = stack.Inventory.BaseAddress, Timeout = TimeSpan.FromSeconds(30) }.WithToken(TestIdentity.Seller());
         await using var load = new OrderLoad([stack.Gateway.BaseAddress], count: 200, perSecond: 8, skus, "dbi");
         await Eventually.True(() => Task.FromResult(load.Accepted.Count >= 40), TimeSpan.FromSeconds(60), "the first 40 orders");
 

@@ -209,6 +209,8 @@ public sealed class GatewayTests(GatewayFixture gateway, ITestOutputHelper outpu
             var body = JsonSerializer.SerializeToUtf8Bytes(new { userId = r.User, currency = "EUR", items = new[] { new { sku = "B-1", qty = r.Qty, price = 1.50m } } });
             var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new SentContent(body, () => Interlocked.Increment(ref sent)) };
             if (r.Key is not null) request.Headers.Add("Idempotency-Key", r.Key);
+            // As its own user, set here: the body must be written only when the request is really sent.
+            request.Headers.Authorization = new("Bearer", TestIdentity.Customer(r.User));
             using var response = await gateway.Http.SendAsync(request);
             var json = await response.Content.ReadFromJsonAsync<JsonElement>();
             var orderId = response.StatusCode == HttpStatusCode.Accepted ? json.GetProperty("orderId").GetGuid() : Guid.Empty;

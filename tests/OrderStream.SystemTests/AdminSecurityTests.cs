@@ -5,10 +5,10 @@ using OrderStream.TestSupport;
 
 namespace OrderStream.SystemTests;
 
-/// <summary>The operator surface is closed without the key, off when switched off, and POST /orders is rate limited per client.</summary>
+/// <summary>The operator surface is closed without an admin's token, off when switched off, and POST /orders is rate limited per user.</summary>
 public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassFixture<AdminSecurityTests.Stack>
 {
-    /// <summary>A stack whose gateway allows 1 order/s per client with a burst of 3.</summary>
+    /// <summary>A stack whose gateway allows 1 order/s per user with a burst of 3.</summary>
     public sealed class Stack : OrderStreamStack
     {
         protected override IReadOnlyDictionary<string, string> ExtraSettings(string service) => service == "api-gateway"
@@ -36,7 +36,7 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
     ];
 
     [Fact]
-    public async Task Every_admin_endpoint_is_401_without_a_key_403_with_a_wrong_one_and_200_with_the_right_one()
+    public async Task Every_admin_endpoint_is_401_without_a_valid_token_403_without_the_admin_role_and_200_with_it()
     {
         using var http = new HttpClient();
         foreach (var (what, url) in AdminUrls())
@@ -45,15 +45,17 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
             await AssertProblemAsync(missing, HttpStatusCode.Unauthorized, what);
             Assert.Contains(missing.Headers.WwwAuthenticate, h => h.Scheme == "Bearer");
 
-            await AssertProblemAsync(await SendAsync(http, url, ("Authorization", "Bearer wrong-key-of-enough-length")), HttpStatusCode.Forbidden, what);
-            await AssertProblemAsync(await SendAsync(http, url, ("X-Api-Key", ServiceProcess.AdminApiKey + "x")), HttpStatusCode.Forbidden, what);
+            // Not a token at all (the old operator key's shape), and a scheme that is not Bearer: no identity.
+            await AssertProblemAsync(await SendAsync(http, url, ("Authorization", "Bearer wrong-key-of-enough-length")), HttpStatusCode.Unauthorized, what);
             await AssertProblemAsync(await SendAsync(http, url, ("Authorization", "Basic " + ServiceProcess.AdminApiKey)), HttpStatusCode.Unauthorized, what);
+            // Valid tokens without the admin role.
+            await AssertProblemAsync(await SendAsync(http, url, ("Authorization", "Bearer " + TestIdentity.Customer("admin-sec-customer"))), HttpStatusCode.Forbidden, what);
+            await AssertProblemAsync(await SendAsync(http, url, ("Authorization", "Bearer " + TestIdentity.Seller())), HttpStatusCode.Forbidden, what);
 
-            Assert.True((await SendAsync(http, url, ("Authorization", "Bearer " + ServiceProcess.AdminApiKey))).IsSuccessStatusCode, $"{what}: bearer key refused");
-            Assert.True((await SendAsync(http, url, ("X-Api-Key", ServiceProcess.AdminApiKey))).IsSuccessStatusCode, $"{what}: X-Api-Key refused");
+            Assert.True((await SendAsync(http, url, ("Authorization", "Bearer " + TestIdentity.Admin()))).IsSuccessStatusCode, $"{what}: admin token refused");
         }
 
-        // A change without the key changes nothing.
+        // A change without the token changes nothing.
         using var anonymous = new HttpClient { BaseAddress = stack.Gateway.BaseAddress };
         await AssertProblemAsync(await anonymous.PutAsJsonAsync("/admin/payment/settings", new { declineRate = 1.0 }), HttpStatusCode.Unauthorized, "PUT payment settings");
         var settings = await stack.Admin.GetFromJsonAsync<JsonElement>("/admin/payment/settings");
@@ -63,10 +65,10 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
     [Fact]
     public async Task With_admin_switched_off_the_admin_endpoints_do_not_exist_and_the_public_api_still_works()
     {
-        // A second gateway instance on the same database (as with replicas), with admin off and no key at all.
+        // A second gateway instance on the same database (as with replicas), with admin off.
         await using var gateway = ServiceProcess.Create("api-gateway", stack.Databases["gateway"], stack.Kafka.BootstrapServers,
         [
-            new("Admin__Enabled", "false"), new("Admin__ApiKey", ""),
+            new("Admin__Enabled", "false"),
             new("Redis__Configuration", stack.Redis.Configuration),
             new("Services__Inventory", stack.Inventory.BaseAddress.ToString()),
             new("Services__Materializer", stack.Materializer.BaseAddress.ToString()),
@@ -78,10 +80,11 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
                      "/admin/gateway/status", "/admin/gateway/crash", "/admin/system" })
         {
             Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync(path)).StatusCode);
-            using var anonymous = new HttpClient { BaseAddress = gateway.BaseAddress };
-            Assert.Equal(HttpStatusCode.NotFound, (await anonymous.PutAsJsonAsync(path, new { enabled = true })).StatusCode);
+            // Any signed-in caller gets the same 404 (one without a token is refused before routing matters: 401).
+            using var customer = new HttpClient { BaseAddress = gateway.BaseAddress }.WithToken(TestIdentity.Customer("admin-off-customer"));
+            Assert.Equal(HttpStatusCode.NotFound, (await customer.PutAsJsonAsync(path, new { enabled = true })).StatusCode);
         }
-        // No crash either: the key is not even looked at, and the gateway keeps running.
+        // No crash either: the route does not exist, and the gateway keeps running.
         Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync("/admin/gateway/crash", null)).StatusCode);
         Assert.False(gateway.HasExited);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/orders?limit=1")).StatusCode);
@@ -89,20 +92,21 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
     }
 
     [Fact]
-    public async Task A_service_with_admin_on_and_no_key_refuses_to_start()
+    public async Task A_service_without_a_signing_key_or_authority_refuses_to_start()
     {
         await using var payment = ServiceProcess.Create("payment", stack.Databases["payment"], stack.Kafka.BootstrapServers,
-            [new("Admin__ApiKey", ""), new("Kafka__GroupId", "payment-keyless-" + Guid.NewGuid().ToString("N"))]);
+            [new("Auth__SigningKeyFile", ""), new("Kafka__GroupId", "payment-keyless-" + Guid.NewGuid().ToString("N"))]);
         await Assert.ThrowsAsync<InvalidOperationException>(() => payment.StartAsync(TimeSpan.FromSeconds(30)));
-        Assert.True(payment.CountOutput("Admin__ApiKey must be set") > 0, payment.RecentOutput());
+        Assert.True(payment.CountOutput("Set exactly one of Auth__Authority") > 0, payment.RecentOutput());
     }
 
     [Fact]
-    public async Task A_client_over_its_rate_limit_gets_429_with_Retry_After_and_other_clients_keep_their_own_budget()
+    public async Task A_user_over_its_rate_limit_gets_429_with_Retry_After_and_other_users_keep_their_own_budget()
     {
         await stack.SeedAsync("RL-1", 1_000);
         var answers = new List<HttpResponseMessage>();
-        for (var i = 0; i < 10; i++) answers.Add(await PostAsClientAsync("client-a"));
+        // The X-Client-Id header an earlier version partitioned by buys no fresh budget: the subject decides.
+        for (var i = 0; i < 10; i++) answers.Add(await PostAsClientAsync("client-a", clientIdHeader: $"rotated-{i}"));
 
         // The burst of 3 is always accepted; sending 10 in a row outruns a refill of 1 per second.
         Assert.All(answers.Take(3), r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
@@ -113,16 +117,17 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
             await AssertProblemAsync(response, HttpStatusCode.TooManyRequests, "rate limited");
             Assert.InRange(response.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
         }
-        // Another client id has a bucket of its own.
+        // Another user has a bucket of its own.
         Assert.Equal(HttpStatusCode.Accepted, (await PostAsClientAsync("client-b")).StatusCode);
         // Reads are not limited.
         for (var i = 0; i < 10; i++) Assert.Equal(HttpStatusCode.OK, (await stack.Http.GetAsync("/inventory/RL-1")).StatusCode);
     }
 
-    private Task<HttpResponseMessage> PostAsClientAsync(string clientId)
+    private Task<HttpResponseMessage> PostAsClientAsync(string user, string? clientIdHeader = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = JsonContent.Create(Orders.Body("rate-" + clientId, ("RL-1", 1, 1.00m))) };
-        request.Headers.Add("X-Client-Id", clientId);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = JsonContent.Create(Orders.Body("rate-" + user, ("RL-1", 1, 1.00m))) };
+        request.Headers.Authorization = new("Bearer", TestIdentity.Customer("rate-" + user));
+        if (clientIdHeader is not null) request.Headers.Add("X-Client-Id", clientIdHeader);
         return stack.Http.SendAsync(request);
     }
 

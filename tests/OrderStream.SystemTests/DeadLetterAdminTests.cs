@@ -201,7 +201,7 @@ public sealed class DeadLetterAdminTests(OrderStreamStack stack) : IClassFixture
     }
 
     [Fact]
-    public async Task The_dead_letter_endpoints_are_401_without_the_admin_key_and_403_with_a_wrong_one()
+    public async Task The_dead_letter_endpoints_are_401_without_a_token_and_403_with_one_not_an_admins()
     {
         var dlq = Topics.DeadLetter(Topics.InventoryFailed);
         var requests = new (HttpMethod Method, string Path)[]
@@ -218,10 +218,10 @@ public sealed class DeadLetterAdminTests(OrderStreamStack stack) : IClassFixture
             await AssertProblemAsync(missing, HttpStatusCode.Unauthorized, path);
             Assert.Contains(missing.Headers.WwwAuthenticate, h => h.Scheme == "Bearer");
             var wrong = new HttpRequestMessage(method, path);
-            wrong.Headers.Authorization = new("Bearer", ServiceProcess.AdminApiKey + "-wrong");
+            wrong.Headers.Authorization = new("Bearer", TestIdentity.Customer("dl-customer"));
             await AssertProblemAsync(await http.SendAsync(wrong), HttpStatusCode.Forbidden, path);
             var other = new HttpRequestMessage(method, path);
-            other.Headers.Add("X-Api-Key", "not-the-operator-key-at-all");
+            other.Headers.Authorization = new("Bearer", TestIdentity.Seller());
             await AssertProblemAsync(await http.SendAsync(other), HttpStatusCode.Forbidden, path);
         }
         Assert.Equal(HttpStatusCode.OK, (await stack.Admin.GetAsync("/admin/deadletters")).StatusCode);

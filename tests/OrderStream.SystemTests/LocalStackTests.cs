@@ -149,10 +149,17 @@ public sealed class LocalStackTests
             return File.Exists(path) ? File.ReadAllText(path) : "";
         }
 
+        /// <summary>A token of this stack (signed with the key pair run.sh made under its state directory).</summary>
+        public string Token(string user, params string[] roles) => new OrderStream.Stack.LocalStackState(State).Identity.Issue(user, roles, TimeSpan.FromHours(1));
+
         public async Task<Guid> PlaceAsync(string userId)
         {
-            var response = await Http.PostAsJsonAsync($"http://127.0.0.1:{Ports["GATEWAY_PORT"]}/orders",
-                Orders.Body(userId, ("SKU-001", 1, 1.00m)));
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{Ports["GATEWAY_PORT"]}/orders")
+            {
+                Content = JsonContent.Create(Orders.Body(userId, ("SKU-001", 1, 1.00m))),
+            };
+            request.Headers.Authorization = new("Bearer", Token(userId, "customer"));
+            var response = await Http.SendAsync(request);
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             return (await response.Content.ReadFromJsonAsync<Orders.Accepted>())!.OrderId;
         }
@@ -160,7 +167,9 @@ public sealed class LocalStackTests
         public Task<OrderView> WaitSettledAsync(Guid id) =>
             Eventually.Get(async () =>
             {
-                var response = await Http.GetAsync($"http://127.0.0.1:{Ports["GATEWAY_PORT"]}/orders/{id}");
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{Ports["GATEWAY_PORT"]}/orders/{id}");
+                request.Headers.Authorization = new("Bearer", Token("localstack-admin", "admin"));
+                var response = await Http.SendAsync(request);
                 return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<OrderView>(EventJson.Options) : null;
             }, Settle, $"order {id} to settle", TimeSpan.FromMilliseconds(200));
 

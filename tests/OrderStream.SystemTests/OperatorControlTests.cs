@@ -183,23 +183,24 @@ public sealed class OperatorControlTests(OrderStreamStack stack) : IClassFixture
     public async Task Adding_and_setting_stock_keeps_the_books_balanced_and_publishes_each_change()
     {
         const string sku = "OC-ADJ";
-        var added = await stack.Admin.PostAsJsonAsync($"/admin/inventory/{sku}", new { quantity = 10, reason = "first delivery" });
+        // Stock is the seller's (through the gateway); the admin reads the books.
+        var added = await stack.Seller.PostAsJsonAsync($"/inventory/{sku}", new { quantity = 10, reason = "first delivery" });
         Assert.Equal(new Orders.Stock(sku, 10, 0, 0, 10), await added.Content.ReadFromJsonAsync<Orders.Stock>());
         var ids = await Concurrently.ForAllAsync(Enumerable.Range(0, 3), 3, i => stack.PlaceAsync(Orders.Body($"adj-{i}", (sku, 2, 1.00m))));
         await Concurrently.ForAllAsync(ids, 3, id => stack.WaitSettledAsync(id, Settle));
         await WaitStockAsync(sku, new Orders.Stock(sku, 4, 0, 6, 10));
 
-        var set = await stack.Admin.PutAsJsonAsync($"/admin/inventory/{sku}", new { level = 20, reason = "stock count" });
+        var set = await stack.Seller.PutAsJsonAsync($"/inventory/{sku}", new { level = 20, reason = "stock count" });
         Assert.Equal(new Orders.Stock(sku, 20, 0, 6, 26), await set.Content.ReadFromJsonAsync<Orders.Stock>());
-        var removed = await stack.Admin.PostAsJsonAsync($"/admin/inventory/{sku}", new { quantity = -5, reason = "damaged" });
+        var removed = await stack.Seller.PostAsJsonAsync($"/inventory/{sku}", new { quantity = -5, reason = "damaged" });
         Assert.Equal(new Orders.Stock(sku, 15, 0, 6, 21), await removed.Content.ReadFromJsonAsync<Orders.Stock>());
 
-        await AssertProblemAsync(await stack.Admin.PostAsJsonAsync($"/admin/inventory/{sku}", new { quantity = -16 }), HttpStatusCode.Conflict);
-        await AssertProblemAsync(await stack.Admin.PutAsJsonAsync($"/admin/inventory/{sku}", new { level = -1 }), HttpStatusCode.BadRequest);
-        await AssertProblemAsync(await stack.Admin.PostAsJsonAsync($"/admin/inventory/{sku}", new { quantity = 0 }), HttpStatusCode.BadRequest);
-        await AssertProblemAsync(await stack.Admin.PostAsJsonAsync("/admin/inventory/OC-NO-SUCH-SKU", new { quantity = -1 }), HttpStatusCode.NotFound);
+        await AssertProblemAsync(await stack.Seller.PostAsJsonAsync($"/inventory/{sku}", new { quantity = -16 }), HttpStatusCode.Conflict);
+        await AssertProblemAsync(await stack.Seller.PutAsJsonAsync($"/inventory/{sku}", new { level = -1 }), HttpStatusCode.BadRequest);
+        await AssertProblemAsync(await stack.Seller.PostAsJsonAsync($"/inventory/{sku}", new { quantity = 0 }), HttpStatusCode.BadRequest);
+        await AssertProblemAsync(await stack.Seller.PostAsJsonAsync("/inventory/OC-NO-SUCH-SKU", new { quantity = -1 }), HttpStatusCode.NotFound);
         // Setting the level it already has changes nothing and publishes nothing.
-        Assert.Equal(HttpStatusCode.OK, (await stack.Admin.PutAsJsonAsync($"/admin/inventory/{sku}", new { level = 15 })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await stack.Seller.PutAsJsonAsync($"/inventory/{sku}", new { level = 15 })).StatusCode);
 
         var listed = (await stack.Admin.GetFromJsonAsync<List<Orders.Stock>>("/admin/inventory"))!;
         Assert.Equal(new Orders.Stock(sku, 15, 0, 6, 21), listed.Single(s => s.Sku == sku));

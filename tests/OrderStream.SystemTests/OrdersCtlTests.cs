@@ -8,7 +8,7 @@ using OrderStream.TestSupport;
 
 namespace OrderStream.SystemTests;
 
-/// <summary>deploy/local/ordersctl, the operator's script, run against a stack of its own (URL and key from the environment).</summary>
+/// <summary>deploy/local/ordersctl, the operator's script, run against a stack of its own (URL and signing key from the environment).</summary>
 public sealed class OrdersCtlTests(OrderStreamStack stack) : IClassFixture<OrderStreamStack>
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(120);
@@ -121,23 +121,46 @@ public sealed class OrdersCtlTests(OrderStreamStack stack) : IClassFixture<Order
 
         Assert.Contains("no consumer named", await RunAsync(["pause", "gateway"], expectedExit: 2));
         Assert.Contains("usage: ordersctl", await RunAsync("help"));
-        var noKey = await RunAsync(["deadletters"], expectedExit: 2, key: "");
-        Assert.Contains("no admin key", noKey);
-        Assert.Contains("HTTP 403", await RunAsync(["deadletters"], expectedExit: 1, key: "a-wrong-key-of-some-length"));
+        var noKey = await RunAsync(["deadletters"], expectedExit: 2, state: Path.Combine(Path.GetTempPath(), "ordersctl-test-no-state"));
+        Assert.Contains("no signing key", noKey);
+        // A token of another role than the command needs (ORDERSTREAM_TOKEN instead of one minted as admin).
+        Assert.Contains("HTTP 403", await RunAsync(["deadletters"], expectedExit: 1, token: TestIdentity.Customer("ctl-customer")));
+        Assert.Contains("HTTP 401", await RunAsync(["deadletters"], expectedExit: 1, token: "a-wrong-key-of-some-length"));
+    }
+
+    [Fact]
+    public async Task Token_prints_a_token_the_stack_accepts_for_that_user_and_role_only()
+    {
+        await stack.SeedAsync("CTL-T", 10);
+        var token = (await RunAsync("token", "--role", "customer", "--user", "ctl-bob", "--ttl", "30m")).Trim();
+        using var bob = stack.Client(token);
+        // The order's user is the token's: the body names none.
+        var placed = await bob.PostAsJsonAsync("/orders", new { currency = "EUR", items = new[] { new { sku = "CTL-T", qty = 1, price = 1.00m } } });
+        Assert.Equal(HttpStatusCode.Accepted, placed.StatusCode);
+        var id = (await placed.Content.ReadFromJsonAsync<Orders.Accepted>())!.OrderId;
+        Assert.Equal("ctl-bob", (await stack.WaitSettledAsync(id, Settle)).UserId);
+        // A customer token opens no operator control.
+        Assert.Equal(HttpStatusCode.Forbidden, (await bob.GetAsync("/admin/deadletters")).StatusCode);
+
+        var admin = (await RunAsync("token", "--role", "admin", "--user", "ctl-ops", "--ttl", "8h")).Trim();
+        Assert.Equal(HttpStatusCode.OK, (await stack.Client(admin).GetAsync("/admin/deadletters")).StatusCode);
+        Assert.Contains("--role", await RunAsync(["token", "--role", "root", "--user", "x"], expectedExit: 2));
+        Assert.Contains("--ttl", await RunAsync(["token", "--role", "admin", "--user", "x", "--ttl", "forever"], expectedExit: 2));
     }
 
     private Task<string> RunAsync(params string[] args) => RunAsync(args, expectedExit: 0);
 
-    /// <summary>Runs the script with the stack's URL and key in its environment; returns stdout and stderr.</summary>
-    private async Task<string> RunAsync(string[] args, int expectedExit = 0, string? stdin = null, string? key = null)
+    /// <summary>Runs the script with the stack's URL and this run's signing key in its environment; returns stdout and stderr.</summary>
+    private async Task<string> RunAsync(string[] args, int expectedExit = 0, string? stdin = null, string? state = null, string? token = null)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         psi.ArgumentList.Add(Path.Combine(Repo.Root, "deploy", "local", "ordersctl"));
         foreach (var arg in args) psi.ArgumentList.Add(arg);
         psi.Environment["ORDERSTREAM_URL"] = stack.Gateway.BaseAddress.ToString().TrimEnd('/');
-        psi.Environment["ORDERSTREAM_ADMIN_KEY"] = key ?? ServiceProcess.AdminApiKey;
-        // No fallback to a developer's .local/admin.key while testing a missing key.
-        psi.Environment["ORDERSTREAM_STATE"] = Path.Combine(Path.GetTempPath(), "ordersctl-test-no-state");
+        // The test run's key pair, laid out as run.sh's state: ordersctl mints its tokens with it (never a developer's .local).
+        psi.Environment["ORDERSTREAM_STATE"] = state ?? TestIdentity.StateDirectory;
+        psi.Environment["CONFIGURATION"] = Repo.Configuration;
+        if (token is not null) psi.Environment["ORDERSTREAM_TOKEN"] = token;
         using var process = Process.Start(psi)!;
         await process.StandardInput.WriteAsync(stdin ?? "");
         process.StandardInput.Close();

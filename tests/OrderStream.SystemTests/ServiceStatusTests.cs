@@ -122,11 +122,12 @@ public sealed class ServiceStatusTests(OrderStreamStack stack) : IClassFixture<O
     }
 
     [Fact]
-    public async Task Crash_needs_the_operator_key_and_then_kills_each_service_with_SIGKILL_and_it_can_be_started_again()
+    public async Task Crash_needs_the_admin_role_and_then_kills_each_service_with_SIGKILL_and_it_can_be_started_again()
     {
         using var anonymous = new HttpClient { BaseAddress = stack.Gateway.BaseAddress };
         using var wrong = new HttpClient { BaseAddress = stack.Gateway.BaseAddress };
-        wrong.DefaultRequestHeaders.Authorization = new("Bearer", "wrong-key-of-enough-length");
+        // A valid token without the admin role.
+        wrong.DefaultRequestHeaders.Authorization = new("Bearer", TestIdentity.Customer("crash-customer"));
         foreach (var name in Names)
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync($"/admin/{name}/crash", null)).StatusCode);

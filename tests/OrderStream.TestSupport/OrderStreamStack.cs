@@ -27,10 +27,21 @@ public class OrderStreamStack : IAsyncLifetime
     public ServiceProcess Inventory => ByKey[Catalogue.Inventory.Key];
     public ServiceProcess Payment => ByKey[Catalogue.Payment.Key];
     public ServiceProcess Materializer => ByKey[Catalogue.OrderMaterializer.Key];
+    /// <summary>The gateway, as the user each request is about (<see cref="ActingUserHandler"/>): the customer who places, reads and cancels an order.</summary>
     public HttpClient Http { get; private set; } = null!;
 
-    /// <summary>The gateway, sending the operator key: <c>/admin/...</c> of every service.</summary>
+    /// <summary>The gateway, with an admin's token: <c>/admin/...</c> of every service, and any order.</summary>
     public HttpClient Admin { get; private set; } = null!;
+
+    /// <summary>The gateway, with a seller's token: stock changes.</summary>
+    public HttpClient Seller { get; private set; } = null!;
+
+    /// <summary>A client of <paramref name="service"/> (the gateway by default) with <paramref name="token"/>, or none.</summary>
+    public HttpClient Client(string? token, ServiceProcess? service = null)
+    {
+        var client = new HttpClient { BaseAddress = (service ?? Gateway).BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        return token is null ? client : client.WithToken(token);
+    }
 
     /// <summary>Extra settings for a service (e.g. <c>Payment__DeclineRate</c>), by service directory name.</summary>
     protected virtual IReadOnlyDictionary<string, string> ExtraSettings(string service) => new Dictionary<string, string>();
@@ -55,17 +66,19 @@ public class OrderStreamStack : IAsyncLifetime
             ConnectionStrings = Databases,
             Ports = saga.ToDictionary(s => s.Key, _ => Repo.FreePort()),
             AdminKey = ServiceProcess.AdminApiKey,
+            SigningKeyFile = TestIdentity.Issuer.PublicKeyFile,
             ExtraSettings = s => ServiceProcess.TestSettings.Concat(ExtraSettings(s.Name)),
         }, saga);
         ByKey = plan.ToDictionary(l => l.Spec.Key, ServiceProcess.From);
         await Task.WhenAll(Services.Select(s => s.StartAsync()));
-        Http = new HttpClient { BaseAddress = Gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http = Gateway.ActingClient();
         Admin = Gateway.AdminClient();
+        Seller = Client(TestIdentity.Seller());
     }
 
     public async Task SeedAsync(string sku, long quantity)
     {
-        using var inventory = new HttpClient { BaseAddress = Inventory.BaseAddress };
+        using var inventory = Client(TestIdentity.Seller(), Inventory);
         (await inventory.PostAsJsonAsync($"/inventory/{sku}/restock", new { quantity })).EnsureSuccessStatusCode();
     }
 
@@ -98,6 +111,7 @@ public class OrderStreamStack : IAsyncLifetime
     {
         Http?.Dispose();
         Admin?.Dispose();
+        Seller?.Dispose();
         await Task.WhenAll(Services.Select(s => s.DisposeAsync().AsTask()));
         Redis.Dispose();
         Kafka.Dispose();

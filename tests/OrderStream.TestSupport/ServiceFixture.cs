@@ -27,7 +27,8 @@ public abstract class ServiceFixture : IAsyncLifetime
         Service = ServiceProcess.Create(Name, ConnectionString, Kafka.BootstrapServers,
             Settings.Append(KeyValuePair.Create("Redis__Configuration", Redis.Configuration)));
         await Service.StartAsync();
-        Http = new HttpClient { BaseAddress = Service.BaseAddress };
+        // As the user each request is about: a customer for their orders, a seller for stock, else an admin.
+        Http = Service.ActingClient();
     }
 
     public async Task<T> QueryOneAsync<T>(string sql, object? args = null)

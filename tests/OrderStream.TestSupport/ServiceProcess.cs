@@ -18,7 +18,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public IReadOnlyDictionary<string, string> Environment { get; }
     private readonly string _dll;
 
-    /// <summary>The operator key every test service gets (Admin__ApiKey): new for each test run, never a committed secret.</summary>
+    /// <summary>The dashboard's sign-in key in a test stack (<c>Gateway__AdminKey</c>): new for each test run, never a committed secret.</summary>
     public static readonly string AdminApiKey = "test-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
     /// <summary>
@@ -33,8 +33,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         ["Logging__LogLevel__System.Net.Http"] = "Warning",
     };
 
-    /// <summary>A client for this service's endpoints, sending the operator key.</summary>
-    public HttpClient AdminClient() => new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) }.WithAdminKey();
+    /// <summary>A client for this service's endpoints, sending an admin's token.</summary>
+    public HttpClient AdminClient() => new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) }.WithToken(TestIdentity.Admin());
+
+    /// <summary>A client for this service's endpoints, as the user each request is about (<see cref="ActingUserHandler"/>).</summary>
+    public HttpClient ActingClient() => new(new ActingUserHandler()) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>A service (by its directory name under services/) wired to a database and a Kafka cluster, plus any extra settings.</summary>
     public static ServiceProcess Create(string name, string connectionString, string kafkaBootstrap, IEnumerable<KeyValuePair<string, string>>? settings = null)
@@ -43,9 +46,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             ["ConnectionStrings__Db"] = connectionString,
             ["Kafka__BootstrapServers"] = kafkaBootstrap,
-            ["Admin__ApiKey"] = AdminApiKey,
         };
-        foreach (var (k, v) in TestSettings.Concat(settings ?? [])) env[k] = v;
+        foreach (var (k, v) in TestIdentity.ServiceSettings.Concat(TestSettings).Concat(settings ?? [])) env[k] = v;
         return new ServiceProcess(name, StackPlan.DllPath(Catalogue.ByName(name), Repo.Root, Repo.Configuration), Repo.FreePort(), env);
     }
 
@@ -175,14 +177,4 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
-}
-
-public static class AdminHttp
-{
-    /// <summary>Sends <see cref="ServiceProcess.AdminApiKey"/> as a bearer token on every request of <paramref name="client"/>.</summary>
-    public static HttpClient WithAdminKey(this HttpClient client)
-    {
-        client.DefaultRequestHeaders.Authorization = new("Bearer", ServiceProcess.AdminApiKey);
-        return client;
-    }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.Playwright;
+using OrderStream.Stack;
 using OrderStream.TestSupport;
 
 namespace OrderStream.UiTests;
@@ -41,14 +42,17 @@ public sealed class DashboardStack : IAsyncLifetime
     public Uri Gateway => new($"http://127.0.0.1:{Ports["GATEWAY_PORT"]}");
     public Uri TraceViewer => new($"http://127.0.0.1:{Ports["TRACE_VIEWER_PORT"]}");
 
-    /// <summary>The operator key run.sh generated for this stack (<c>$STATE/admin.key</c>).</summary>
+    /// <summary>The dashboard's sign-in key run.sh generated for this stack (<c>$STATE/admin.key</c>).</summary>
     public string AdminKey { get; private set; } = "";
 
-    /// <summary>The gateway with the operator key: setup and clean-up that the test is not about.</summary>
+    /// <summary>The gateway with an admin's token (minted with run.sh's key): setup and clean-up that the test is not about.</summary>
     public HttpClient Admin { get; private set; } = null!;
 
-    /// <summary>The gateway's public API, as a client without the key.</summary>
+    /// <summary>The gateway's public API, as the user each request is about (a customer for their orders).</summary>
     public HttpClient Public { get; private set; } = null!;
+
+    /// <summary>The tokens of this stack: signed with the key pair run.sh made under <c>$STATE/identity</c>.</summary>
+    public LocalIdentity Identity { get; private set; } = null!;
 
     public IBrowser Browser { get; private set; } = null!;
     private IPlaywright? _playwright;
@@ -71,8 +75,9 @@ public sealed class DashboardStack : IAsyncLifetime
     {
         await RunShAsync(["start"], TimeSpan.FromMinutes(4), RunLog);
         AdminKey = (await File.ReadAllTextAsync(Path.Combine(State, "admin.key"))).Trim();
+        Identity = new LocalStackState(State).Identity;
         Admin = new HttpClient { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
-        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Identity.Issue("ui-admin", ["admin"], TimeSpan.FromHours(2)));
         Public = new HttpClient { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
         using (var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) })
             await Eventually.True(async () => (await probe.GetAsync(new Uri(Dashboard, "/readyz"))).IsSuccessStatusCode,
@@ -108,17 +113,20 @@ public sealed class DashboardStack : IAsyncLifetime
         return (context, page);
     }
 
-    /// <summary>Adds stock to a SKU (creating it) through the gateway's admin API.</summary>
+    /// <summary>Adds stock to a SKU (creating it) through the gateway, as a seller.</summary>
     public async Task SeedAsync(string sku, int quantity)
     {
-        var response = await Admin.PostAsJsonAsync($"/admin/inventory/{sku}", new { quantity, reason = "ui test seed" });
-        response.EnsureSuccessStatusCode();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/inventory/{sku}") { Content = JsonContent.Create(new { quantity, reason = "ui test seed" }) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Identity.Issue("ui-seller", ["seller"], TimeSpan.FromMinutes(10)));
+        (await Admin.SendAsync(request)).EnsureSuccessStatusCode();
     }
 
     /// <summary>Places an order through the gateway's public API (for orders the test does not place in the UI).</summary>
     public async Task<Guid> PlaceAsync(string userId, string sku, int qty = 1, decimal price = 2.50m)
     {
-        var response = await Public.PostAsJsonAsync("/orders", new { userId, items = new[] { new { sku, qty, price } }, currency = "EUR" });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = JsonContent.Create(new { userId, items = new[] { new { sku, qty, price } }, currency = "EUR" }) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Identity.Issue(userId, ["customer"], TimeSpan.FromMinutes(10)));
+        using var response = await Public.SendAsync(request);
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
         return body.GetProperty("orderId").GetGuid();

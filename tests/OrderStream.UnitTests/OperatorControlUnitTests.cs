@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using OrderStream.Hosting.Admin;
+using OrderStream.Hosting.Identity;
 using OrderStream.OrderMaterializer.Data;
 using OrderStream.OrderMaterializer.Http;
 
@@ -17,13 +17,31 @@ public class OperatorControlUnitTests
     }
 
     [Theory]
-    [InlineData(true, null, false)]
-    [InlineData(true, "short", false)]
-    [InlineData(true, "a-key-of-sixteen-chars", true)]
-    [InlineData(false, null, true)]
-    public void Admin_on_requires_a_key_of_at_least_16_characters(bool enabled, string? key, bool valid)
+    [InlineData(null, null, false)]
+    [InlineData("http://keycloak:8080/realms/orderstream", null, true)]
+    [InlineData(null, "FILE", true)]
+    [InlineData("http://keycloak:8080/realms/orderstream", "FILE", false)]
+    [InlineData("not a url", null, false)]
+    [InlineData(null, "/no/such/key.pem", false)]
+    public void Auth_takes_exactly_one_of_an_authority_or_an_existing_signing_key_file(string? authority, string? keyFile, bool valid)
     {
-        var options = new AdminOptions { Enabled = enabled, ApiKey = key };
-        Assert.Equal(valid, Validator.TryValidateObject(options, new ValidationContext(options), null, validateAllProperties: true));
+        var file = Path.GetTempFileName();
+        try
+        {
+            var options = new AuthOptions { Authority = authority, SigningKeyFile = keyFile == "FILE" ? file : keyFile };
+            Assert.Equal(valid, Validator.TryValidateObject(options, new ValidationContext(options), null, validateAllProperties: true));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void The_issuer_is_the_local_one_with_a_key_file_and_the_discovered_one_with_an_authority_unless_set()
+    {
+        Assert.Equal(AuthOptions.LocalIssuer, new AuthOptions { SigningKeyFile = "k.pem" }.EffectiveIssuer);
+        Assert.Null(new AuthOptions { Authority = "http://kc/realms/o" }.EffectiveIssuer);
+        Assert.Equal("http://kc/realms/o", new AuthOptions { Authority = "http://kc:8080/realms/o", Issuer = "http://kc/realms/o" }.EffectiveIssuer);
     }
 }

@@ -19,6 +19,20 @@ public class OrderRequestTests
         Assert.Equal([new OrderLine("A", 2, 9.99m), new OrderLine("B", 1, 0.01m)], order.Items);
     }
 
+    [Fact]
+    public void A_body_without_userId_takes_the_default_user_and_one_with_it_keeps_its_own()
+    {
+        var (implicitUser, _) = OrderRequest.Validate(JsonDocument.Parse("""{"currency":"EUR","items":[{"sku":"A","qty":1,"price":1}]}""").RootElement, defaultUserId: "sub-1");
+        Assert.Equal("sub-1", implicitUser?.UserId);
+        // The caller compares the two (a differing one is a 403 at the gateway); validation keeps what the body says.
+        var (named, _) = OrderRequest.Validate(JsonDocument.Parse("""{"userId":"other","currency":"EUR","items":[{"sku":"A","qty":1,"price":1}]}""").RootElement, defaultUserId: "sub-1");
+        Assert.Equal("other", named?.UserId);
+        // An empty or non-string userId is still a 400, default or not.
+        var (empty, errors) = OrderRequest.Validate(JsonDocument.Parse("""{"userId":"","currency":"EUR","items":[{"sku":"A","qty":1,"price":1}]}""").RootElement, defaultUserId: "sub-1");
+        Assert.Null(empty);
+        Assert.Contains("userId", errors.Keys);
+    }
+
     [Theory]
     [InlineData("""{"currency":"EUR","items":[{"sku":"A","qty":1,"price":1}]}""", "userId")]
     [InlineData("""{"userId":"","currency":"EUR","items":[{"sku":"A","qty":1,"price":1}]}""", "userId")]

@@ -52,7 +52,7 @@ public static class GatewayAdmin
         });
 
         // /admin/{service}/... is passed to the service that owns it, path unchanged: one public address
-        // for every operator control. The gateway checks the key first; the owner checks it again.
+        // for every operator control. The gateway checks the token's admin role first; the owner checks it again.
         foreach (var (service, setting) in ProxiedServices)
         {
             if (string.IsNullOrWhiteSpace(app.Configuration[setting])) continue;
@@ -85,8 +85,8 @@ public sealed class AdminProxy(IHttpClientFactory clients)
             forward.Content = new StreamContent(request.Body);
             if (request.ContentType is { } type) forward.Content.Headers.TryAddWithoutValidation("Content-Type", type);
         }
-        foreach (var header in new[] { "Authorization", AdminAccess.ApiKeyHeader })
-            if (request.Headers.TryGetValue(header, out var value)) forward.Headers.TryAddWithoutValidation(header, value.ToArray());
+        // The caller's own token: the owner checks it again (and the gateway has no token of its own).
+        if (request.Headers.TryGetValue("Authorization", out var token)) forward.Headers.TryAddWithoutValidation("Authorization", token.ToArray());
 
         using var response = await clients.CreateClient(Name(service)).SendAsync(forward, ct);
         foreach (var header in ForwardedResponseHeaders)

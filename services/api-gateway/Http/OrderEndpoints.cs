@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -6,6 +7,7 @@ using OrderStream.ApiGateway.Data;
 using OrderStream.ApiGateway.Validation;
 using OrderStream.Contracts;
 using OrderStream.Hosting.Caching;
+using OrderStream.Hosting.Identity;
 using OrderStream.Messaging;
 
 namespace OrderStream.ApiGateway.Http;
@@ -21,19 +23,61 @@ public static class OrderEndpoints
 
     public static void MapOrderEndpoints(this WebApplication app)
     {
-        app.MapPost("/orders", PlaceAsync).AddEndpointFilter(ReadOnlyMode.Filter).RequireRateLimiting(RateLimiting.OrdersPolicy);
+        // Who may call what (docs/security.md): a customer places, reads, lists and cancels their own orders;
+        // an admin reads and lists anyone's; the stuck orders are an operator's view. Another user's order
+        // answers 404, exactly as a missing one, so order ids cannot be probed across users.
+        app.MapPost("/orders", PlaceAsync).RequireAuthorization(Roles.Customer)
+            .AddEndpointFilter(ReadOnlyMode.Filter).RequireRateLimiting(RateLimiting.OrdersPolicy);
         // A literal segment outranks {id}, so "stuck" is never read as an order id.
         app.MapGet("/orders/stuck", (HttpRequest request, MaterializerClient materializer, CancellationToken ct) =>
-            materializer.ForwardAsync("/orders/stuck" + request.QueryString, ct));
-        app.MapGet("/orders/{id}", GetAsync);
-        app.MapPost("/orders/{id}/cancel", CancelAsync).AddEndpointFilter(ReadOnlyMode.Filter);
-        // The list is the materializer's view (filters, limit and cursor are checked there).
-        app.MapGet("/orders", (HttpRequest request, MaterializerClient materializer, CancellationToken ct) =>
-            materializer.ForwardAsync("/orders" + request.QueryString, ct));
+            materializer.ForwardAsync("/orders/stuck" + request.QueryString, ct)).RequireAuthorization(Roles.Admin);
+        app.MapGet("/orders/{id}", GetAsync).RequireAuthorization(Roles.CustomerOrAdmin);
+        app.MapPost("/orders/{id}/cancel", CancelAsync).RequireAuthorization(Roles.Customer).AddEndpointFilter(ReadOnlyMode.Filter);
+        app.MapGet("/orders", ListAsync).RequireAuthorization(Roles.CustomerOrAdmin);
     }
 
-    private static async Task<IResult> PlaceAsync(HttpRequest request, OrderWriter writer, OrderViewCache cache, ILoggerFactory logs, CancellationToken ct)
+    /// <summary>
+    /// The list is the materializer's view (filters, limit and cursor are checked there). A customer's list is
+    /// their own: no <c>userId</c> means theirs, another user's is a 403 (a list of nobody's orders would
+    /// hide the mistake); an admin lists anyone's or everyone's.
+    /// </summary>
+    private static Task<IResult> ListAsync(HttpRequest request, ClaimsPrincipal user, MaterializerClient materializer, CancellationToken ct)
     {
+        var query = request.QueryString;
+        if (!user.SeesEveryOrder())
+        {
+            if (user.UserId() is not { } me) return Task.FromResult(NoSubject());
+            if (!request.Query.TryGetValue("userId", out var asked)) query = query.Add("userId", me);
+            else if (asked.Count != 1 || asked[0] != me)
+                return Task.FromResult(Results.Problem(statusCode: 403, title: "A customer lists only their own orders",
+                    detail: "Leave userId out, or name the user of the token."));
+        }
+        return materializer.ForwardAsync("/orders" + query, ct);
+    }
+
+    private static IResult NoSubject() =>
+        Results.Problem(statusCode: 403, title: "The token names no user", detail: "A customer's token must carry sub.");
+
+    private static IResult OrderNotFound() => Results.Problem(statusCode: 404, title: "Order not found");
+
+    /// <summary>The <c>userId</c> of a cached view's JSON, read without building the whole view (polls are the hot path).</summary>
+    private static string? OwnerOf(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isUser = reader.ValueTextEquals("userId"u8);
+            reader.Read();
+            if (isUser) return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            reader.Skip();
+        }
+        return null;
+    }
+
+    private static async Task<IResult> PlaceAsync(HttpRequest request, ClaimsPrincipal user, OrderWriter writer, OrderViewCache cache, ILoggerFactory logs, CancellationToken ct)
+    {
+        if (user.UserId() is not { } me) return NoSubject();
         if (!request.HasJsonContentType())
             return Results.Problem(statusCode: 415, title: "Content-Type must be application/json");
         if (request.ContentLength > MaxBodyBytes)
@@ -53,8 +97,12 @@ public static class OrderEndpoints
 
         using (json)
         {
-            var (order, errors) = OrderRequest.Validate(json.RootElement);
+            // The order's user is the token's subject: a body without userId takes it, one naming another user is refused.
+            var (order, errors) = OrderRequest.Validate(json.RootElement, defaultUserId: me);
             if (order is null) return Results.ValidationProblem(errors, title: "The order is invalid");
+            if (order.UserId != me)
+                return Results.Problem(statusCode: 403, title: "An order is placed by its own user",
+                    detail: "The body's userId names another user than the token's subject; leave it out or send your own.");
 
             var (outcome, orderId) = await writer.AcceptAsync(order, key.Length > 0 ? key : null, ct);
             System.Diagnostics.Activity.Current?.SetTag("order.id", orderId.ToString());
@@ -87,7 +135,7 @@ public static class OrderEndpoints
     /// work the backlog off.
     /// </para>
     /// </summary>
-    private static async Task<IResult> GetAsync(string id, HttpRequest request, HttpResponse response, OrderViewCache cache, SettledOrders settlements,
+    private static async Task<IResult> GetAsync(string id, HttpRequest request, HttpResponse response, ClaimsPrincipal user, OrderViewCache cache, SettledOrders settlements,
         IOptions<GatewayOptions> options, MaterializerClient materializer, NpgsqlDataSource db, ILoggerFactory logs, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var orderId))
@@ -102,6 +150,7 @@ public static class OrderEndpoints
         using var watch = wait > TimeSpan.Zero ? settlements.Start(orderId) : default(SettledOrders.Watch?);
         if (await cache.GetJsonAsync(orderId) is { } cached)
         {
+            if (!user.MaySee(OwnerOf(cached.Json))) return OrderNotFound();
             if (!cached.IsSettled && watch is { } w && await w.WaitAsync(wait, ct))
                 cached = await cache.GetJsonAsync(orderId) ?? cached;
             if (!cached.IsSettled) response.Headers.RetryAfter = RetryAfterSeconds;
@@ -114,12 +163,12 @@ public static class OrderEndpoints
         {
             // The gateway's own record says whether the order exists, not how far its saga got: an order it
             // accepted may have settled long ago (its cache entry expired), so "pending" would be a guess.
-            if (await OrderStore.GetOwnerAsync(db, orderId, ct) is null) return Results.Problem(statusCode: 404, title: "Order not found");
+            if (await OrderStore.GetOwnerAsync(db, orderId, ct) is not { } owner || !user.MaySee(owner.UserId)) return OrderNotFound();
             logs.CreateLogger(typeof(OrderEndpoints)).LogWarning("Order view unavailable for {OrderId}: {Error}", orderId, ex.Message);
             return ServiceCalls.Unavailable(response, Materializer, ex);
         }
         view ??= await OrderStore.GetPendingViewAsync(db, orderId, ct);
-        if (view is null) return Results.Problem(statusCode: 404, title: "Order not found");
+        if (view is null || !user.MaySee(view.UserId)) return OrderNotFound();
         if (view.IsSettled)
         {
             await cache.SetAsync(view);
@@ -181,7 +230,7 @@ public static class OrderEndpoints
     /// order already failed meanwhile, nothing) and the order shows the outcome. A repeated request gets
     /// the first one's answer and changes nothing; an order already FAILED or CANCELLED is a 409.
     /// </summary>
-    private static async Task<IResult> CancelAsync(string id, HttpRequest request, NpgsqlDataSource db, OutboxSignal signal, MaterializerClient materializer, ILoggerFactory logs, CancellationToken ct)
+    private static async Task<IResult> CancelAsync(string id, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, OutboxSignal signal, MaterializerClient materializer, ILoggerFactory logs, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var orderId))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["must be a UUID"] });
@@ -206,9 +255,10 @@ public static class OrderEndpoints
 
         System.Diagnostics.Activity.Current?.SetTag("order.id", orderId.ToString());
         var owner = await OrderStore.GetOwnerAsync(db, orderId, ct);
-        // Another user's order answers like an unknown one, so order ids cannot be probed across users.
-        if (owner is null || (cancel.UserId is not null && cancel.UserId != owner.UserId))
-            return Results.Problem(statusCode: 404, title: "Order not found");
+        // Only its own user cancels an order. Another user's order answers like an unknown one, so order ids
+        // cannot be probed across users (a body naming another user than the owner, too).
+        if (owner is null || owner.UserId != user.UserId() || (cancel.UserId is not null && cancel.UserId != owner.UserId))
+            return OrderNotFound();
         if (owner.Cancellation is { } earlier) return CancelAccepted(orderId, earlier);
 
         var logger = logs.CreateLogger(typeof(OrderEndpoints));

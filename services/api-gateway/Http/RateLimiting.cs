@@ -3,11 +3,12 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using OrderStream.Hosting.Identity;
 
 namespace OrderStream.ApiGateway.Http;
 
 /// <summary>
-/// Per-client limit on <c>POST /orders</c>, bound from <c>RateLimit</c> (<c>RateLimit__PermitsPerSecond</c>,
+/// Per-user limit on <c>POST /orders</c>, bound from <c>RateLimit</c> (<c>RateLimit__PermitsPerSecond</c>,
 /// <c>RateLimit__Burst</c>). The defaults are far above what one client of the load tool sends, so they
 /// never shape a benchmark; lower them for a public deployment.
 /// </summary>
@@ -25,8 +26,6 @@ public sealed class RateLimitOptions
 public static class RateLimiting
 {
     public const string OrdersPolicy = "orders";
-    public const string ClientIdHeader = "X-Client-Id";
-    public const int MaxClientIdLength = 64;
 
     public static IServiceCollection AddOrderRateLimiting(this IServiceCollection services)
     {
@@ -55,17 +54,14 @@ public static class RateLimiting
     }
 
     /// <summary>
-    /// Who "a client" is: the <c>X-Client-Id</c> header when present (an API gateway or ingress in front
-    /// that authenticates clients sets it; many users behind one NAT then get their own budgets), else the
-    /// remote address. The header is the caller's word: exposed directly to the internet, a client could
-    /// rotate it, so strip it at the edge there. Not the body's userId: limiting must not parse the body.
+    /// Who "a client" is: the authenticated subject (the token's <c>sub</c>), which the client cannot choose
+    /// (a header could be rotated to get a fresh budget each time). Many users behind one NAT each get their
+    /// own budget. The remote address only for a request without a subject, which authorization refuses anyway.
     /// </summary>
-    internal static string ClientOf(HttpContext context)
-    {
-        var id = context.Request.Headers[ClientIdHeader].ToString().Trim();
-        if (id.Length > 0) return "id:" + (id.Length > MaxClientIdLength ? id[..MaxClientIdLength] : id);
-        return "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
-    }
+    internal static string ClientOf(HttpContext context) =>
+        context.User.UserId() is { Length: > 0 } subject
+            ? "sub:" + subject
+            : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 
     // Refilled in small steps rather than once a second, so a client at its limit gets a steady trickle.
     private static TokenBucketRateLimiterOptions Bucket(RateLimitOptions options)

@@ -29,7 +29,7 @@ public sealed class MaterializerClient(HttpClient http)
     }
 }
 
-/// <summary>Passes inventory reads through to the inventory service.</summary>
+/// <summary>Passes inventory reads, and a seller's stock changes, through to the inventory service.</summary>
 public sealed class InventoryClient(HttpClient http)
 {
     public async Task<IResult> ForwardAsync(string path, CancellationToken ct)
@@ -37,6 +37,38 @@ public sealed class InventoryClient(HttpClient http)
         using var response = await http.GetAsync(path, ct);
         var body = await response.Content.ReadAsStringAsync(ct);
         return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json", statusCode: (int)response.StatusCode);
+    }
+
+    /// <summary>A change, body and content type as the caller sent them (inventory validates them); never retried (see <see cref="ServiceCalls"/>).</summary>
+    public async Task<IResult> SendAsync(HttpMethod method, string path, HttpRequest request, CancellationToken ct)
+    {
+        using var forward = new HttpRequestMessage(method, path) { Content = new StreamContent(request.Body) };
+        if (request.ContentType is { } type) forward.Content.Headers.TryAddWithoutValidation("Content-Type", type);
+        using var response = await http.SendAsync(forward, ct);
+        var body = await response.Content.ReadAsStringAsync(ct);
+        return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json", statusCode: (int)response.StatusCode);
+    }
+}
+
+/// <summary>
+/// Sends the caller's own bearer token on a call the gateway makes on its behalf: the service called decides
+/// again what that caller may see (a customer only their own orders), so the gateway holds no token of its
+/// own that could do more than the caller.
+/// </summary>
+public sealed class CallerToken(IHttpContextAccessor context) : DelegatingHandler
+{
+    public static IHttpClientBuilder Forward(IHttpClientBuilder client)
+    {
+        client.Services.AddHttpContextAccessor();
+        client.Services.AddTransient<CallerToken>();
+        return client.AddHttpMessageHandler<CallerToken>();
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        if (request.Headers.Authorization is null && context.HttpContext?.Request.Headers.Authorization is [{ Length: > 0 } token])
+            request.Headers.TryAddWithoutValidation("Authorization", token);
+        return base.SendAsync(request, ct);
     }
 }
 

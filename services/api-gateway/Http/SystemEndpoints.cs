@@ -100,8 +100,7 @@ public static class SystemEndpoints
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
             budget.CancelAfter(ServiceBudget);
             using var message = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
-            foreach (var header in new[] { "Authorization", AdminAccess.ApiKeyHeader })
-                if (request.Headers.TryGetValue(header, out var value)) message.Headers.TryAddWithoutValidation(header, value.ToArray());
+            if (request.Headers.TryGetValue("Authorization", out var token)) message.Headers.TryAddWithoutValidation("Authorization", token.ToArray());
             try
             {
                 using var response = await clients.CreateClient(Name(service)).SendAsync(message, budget.Token);

@@ -21,7 +21,9 @@ public static class OrderRequest
     public const int MaxQty = 10_000;
     public const decimal MaxPrice = 1_000_000m;
 
-    public static (ValidOrder? Order, Dictionary<string, string[]> Errors) Validate(JsonElement body)
+    /// <param name="body">The request's JSON.</param>
+    /// <param name="defaultUserId">The user of a body without <c>userId</c> (the token's subject); null: userId is required.</param>
+    public static (ValidOrder? Order, Dictionary<string, string[]> Errors) Validate(JsonElement body, string? defaultUserId = null)
     {
         var errors = new Dictionary<string, string[]>();
         void Fail(string field, string message) => errors[field] = [message];
@@ -32,7 +34,7 @@ public static class OrderRequest
             return (null, errors);
         }
 
-        var userId = Text(body, "userId", 64, Fail);
+        var userId = defaultUserId is not null && !body.TryGetProperty("userId", out _) ? defaultUserId : Text(body, "userId", 64, Fail);
 
         var currency = body.TryGetProperty("currency", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : null;
         if (currency is null || currency.Length != 3 || !currency.All(char.IsAsciiLetter)) Fail("currency", "must be a 3-letter currency code");

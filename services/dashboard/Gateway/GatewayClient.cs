@@ -10,13 +10,14 @@ using OrderStream.Dashboard.Hosting;
 namespace OrderStream.Dashboard.Gateway;
 
 /// <summary>
-/// The dashboard's only way into the system: the gateway's public API and, with the operator key, its
-/// <c>/admin</c> API. Reads throw when the gateway cannot be reached (a page's poll shows that as
+/// The dashboard's only way into the system: the gateway's public API and its <c>/admin</c> API, every call
+/// with a bearer token (<see cref="DashboardTokens"/>: an operator's, or the order's customer's to place or cancel it). Reads throw when the gateway cannot be reached (a page's poll shows that as
 /// "gateway unreachable"); changes answer an <see cref="ApiResult{T}"/> so a refusal is shown, not thrown.
 /// </summary>
 public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> options)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly DashboardTokens _tokens = DashboardTokens.For(options.Value);
 
     public static void Configure(HttpClient http, GatewayOptions options)
     {
@@ -27,7 +28,7 @@ public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> opti
     // Orders (public API)
 
     public Task<ApiResult<OrderAccepted>> PlaceOrderAsync(PlaceOrderRequest order, CancellationToken ct = default) =>
-        SendAsync<OrderAccepted>(HttpMethod.Post, "orders", order, admin: false, ct);
+        SendAsync<OrderAccepted>(HttpMethod.Post, "orders", order, admin: false, ct, actingFor: order.UserId);
 
     public async Task<OrderPage> ListOrdersAsync(string? status, string? userId, int limit, CancellationToken ct = default)
     {
@@ -40,7 +41,7 @@ public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> opti
     /// <summary>The order (settled or not), or null if the gateway does not know it.</summary>
     public async Task<OrderView?> GetOrderAsync(Guid orderId, CancellationToken ct = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"orders/{orderId}");
+        using var request = Authorized(new HttpRequestMessage(HttpMethod.Get, $"orders/{orderId}"), null);
         // The gateway would hold a pending order's answer until it settles (long poll); a page that polls
         // every second wants the state now.
         request.Headers.TryAddWithoutValidation("Prefer", "wait=0");
@@ -50,8 +51,9 @@ public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> opti
         return await response.Content.ReadFromJsonAsync<OrderView>(EventJson.Options, ct);
     }
 
-    public Task<ApiResult<CancelAccepted>> CancelOrderAsync(Guid orderId, CancellationToken ct = default) =>
-        SendAsync<CancelAccepted>(HttpMethod.Post, $"orders/{orderId}/cancel", new { reason = "cancelled from the dashboard" }, admin: false, ct);
+    /// <summary>Cancels as the order's own user (only they may): <paramref name="userId"/> is the order's.</summary>
+    public Task<ApiResult<CancelAccepted>> CancelOrderAsync(Guid orderId, string? userId, CancellationToken ct = default) =>
+        SendAsync<CancelAccepted>(HttpMethod.Post, $"orders/{orderId}/cancel", new { reason = "cancelled from the dashboard" }, admin: false, ct, actingFor: userId);
 
     public async Task<StuckOrders> GetStuckOrdersAsync(int olderThanSeconds, CancellationToken ct = default) =>
         await GetAsync<StuckOrders>($"orders/stuck?olderThan={olderThanSeconds.ToString(CultureInfo.InvariantCulture)}&limit=100", admin: false, ct)
@@ -62,13 +64,13 @@ public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> opti
     public async Task<IReadOnlyList<StockLevel>> GetInventoryAsync(CancellationToken ct = default) =>
         await GetAsync<List<StockLevel>>("admin/inventory", admin: true, ct) ?? [];
 
-    /// <summary>POST: adds (or, negative, takes out) <c>quantity</c>.</summary>
+    /// <summary>POST: adds (or, negative, takes out) <c>quantity</c> (the seller's change).</summary>
     public Task<ApiResult<StockLevel>> RestockAsync(string sku, long quantity, string? reason, CancellationToken ct = default) =>
-        SendAsync<StockLevel>(HttpMethod.Post, $"admin/inventory/{Uri.EscapeDataString(sku)}", new StockChange(quantity, null, reason), admin: true, ct);
+        SendAsync<StockLevel>(HttpMethod.Post, $"inventory/{Uri.EscapeDataString(sku)}", new StockChange(quantity, null, reason), admin: true, ct);
 
-    /// <summary>PUT: sets available to <c>level</c>.</summary>
+    /// <summary>PUT: sets available to <c>level</c> (the seller's change).</summary>
     public Task<ApiResult<StockLevel>> SetLevelAsync(string sku, long level, string? reason, CancellationToken ct = default) =>
-        SendAsync<StockLevel>(HttpMethod.Put, $"admin/inventory/{Uri.EscapeDataString(sku)}", new StockChange(null, level, reason), admin: true, ct);
+        SendAsync<StockLevel>(HttpMethod.Put, $"inventory/{Uri.EscapeDataString(sku)}", new StockChange(null, level, reason), admin: true, ct);
 
     // Operations
 
@@ -127,26 +129,28 @@ public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> opti
 
     // Plumbing
 
-    private HttpRequestMessage Admin(HttpRequestMessage request)
+    private HttpRequestMessage Admin(HttpRequestMessage request) => Authorized(request, null);
+
+    /// <summary>The operator's token, or the customer's when the call is made for <paramref name="actingFor"/>; per request, never a default header.</summary>
+    private HttpRequestMessage Authorized(HttpRequestMessage request, string? actingFor)
     {
-        // Added per request, never as a default header: the public calls carry no credential.
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.Value.AdminKey ?? "");
+        if ((actingFor is null ? _tokens.Operator() : _tokens.Customer(actingFor)) is { } token)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return request;
     }
 
+    // Every call carries a token now (the public API too); `admin` only says which API a call is of.
     private async Task<T?> GetAsync<T>(string path, bool admin, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (admin) Admin(request);
+        using var request = Authorized(new HttpRequestMessage(HttpMethod.Get, path), null);
         using var response = await http.SendAsync(request, ct);
         await EnsureSuccessAsync(response, ct);
         return await response.Content.ReadFromJsonAsync<T>(Json, ct);
     }
 
-    private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, bool admin, CancellationToken ct)
+    private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, bool admin, CancellationToken ct, string? actingFor = null)
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (admin) Admin(request);
+        using var request = Authorized(new HttpRequestMessage(method, path), actingFor);
         if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: Json);
         try
         {

@@ -1,7 +1,10 @@
 using OrderStream.Contracts;
 namespace OrderStream.Dashboard.Hosting;
 
-/// <summary>Where the gateway is and the operator key (<c>Gateway__BaseUrl</c>, <c>Gateway__AdminKey</c>).</summary>
+/// <summary>
+/// Where the gateway is, how the dashboard authenticates to it (<c>Gateway__SigningKeyFile</c> or
+/// <c>Gateway__Token</c>) and the sign-in key (<c>Gateway__BaseUrl</c>, <c>Gateway__AdminKey</c>).
+/// </summary>
 public sealed class GatewayOptions
 {
     public const string Section = "Gateway";
@@ -9,10 +12,19 @@ public sealed class GatewayOptions
     public string BaseUrl { get; set; } = "http://127.0.0.1:5080";
 
     /// <summary>
-    /// The operator key: sent on <c>/admin</c> calls and asked for at sign-in. Without one nobody can sign
-    /// in (the dashboard has no other credential), which is the safe failure.
+    /// The key asked for at sign-in (the gateway no longer knows it: calls carry bearer tokens). Without one
+    /// nobody can sign in, which is the safe failure.
     /// </summary>
     public string? AdminKey { get; set; }
+
+    /// <summary>
+    /// The private key of a stack on this machine (<c>.local/identity/signing-key.pem</c>): the dashboard mints
+    /// its own tokens with it (<see cref="Gateway.DashboardTokens"/>). Until it signs its users in itself.
+    /// </summary>
+    public string? SigningKeyFile { get; set; }
+
+    /// <summary>Without <see cref="SigningKeyFile"/>: the bearer token every call sends (an admin's, from the identity provider).</summary>
+    public string? Token { get; set; }
 
     /// <summary>Each call's timeout: a page's poll must fail fast when the gateway is down, not hang the page.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using OrderStream.Checker;
 using OrderStream.Contracts;
+using OrderStream.Dashboard.Gateway;
 using OrderStream.Dashboard.Hosting;
 using OrderStream.Load;
 
@@ -83,7 +84,13 @@ public sealed class LoadTestService(IOptions<GatewayOptions> gateway, IOptions<C
         lock (_lock)
         {
             if (IsBusy) return (null, "A load test is running already (one at a time per dashboard).");
-            var options = new LoadOptions(new Uri(gateway.Value.BaseUrl), request.Scenario()) { DeclineShare = request.DeclineShare };
+            // Each load user places and polls as itself (the gateway takes an order's user from its token).
+            var tokens = DashboardTokens.For(gateway.Value);
+            var options = new LoadOptions(new Uri(gateway.Value.BaseUrl), request.Scenario())
+            {
+                DeclineShare = request.DeclineShare,
+                TokenFor = user => tokens.Customer(user) ?? "",
+            };
             run = Current = new LoadRun(request, options);
         }
         _ = Task.Run(() => RunAsync(run));

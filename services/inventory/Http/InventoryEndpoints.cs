@@ -1,4 +1,5 @@
 using Npgsql;
+using OrderStream.Hosting.Identity;
 using OrderStream.Inventory.Data;
 using OrderStream.Messaging;
 
@@ -16,28 +17,32 @@ public static class InventoryEndpoints
 
     public static void MapInventoryEndpoints(this WebApplication app)
     {
+        // Reading stock: any signed-in user. Changing it: the seller (docs/security.md); the gateway passes
+        // POST and PUT /inventory/{sku} on with the seller's own token.
         app.MapGet("/inventory", async (NpgsqlDataSource db, CancellationToken ct) =>
-            Results.Ok(await StockStore.ListAsync(db, null, ct)));
+            Results.Ok(await StockStore.ListAsync(db, null, ct))).RequireAuthorization();
 
         app.MapGet("/inventory/{sku}", async (string sku, NpgsqlDataSource db, CancellationToken ct) =>
-            (await StockStore.ListAsync(db, sku, ct)) is [var one] ? Results.Ok(one) : Results.Problem(statusCode: 404, title: $"Unknown SKU '{sku}'"));
+            (await StockStore.ListAsync(db, sku, ct)) is [var one] ? Results.Ok(one) : Results.Problem(statusCode: 404, title: $"Unknown SKU '{sku}'"))
+            .RequireAuthorization();
 
-        // Internal: puts new stock in (seeding and tests); the same change as POST /admin/inventory/{sku}.
-        // Not exposed through the gateway.
+        // Adds stock (negative: takes it out), or sets the available level, with a reason.
+        app.MapPost("/inventory/{sku}", (string sku, StockChangeRequest request, NpgsqlDataSource db, OutboxSignal signal, CancellationToken ct) =>
+            ChangeAsync(db, signal, sku, request with { Level = null }, ct, quantityRequired: true)).RequireAuthorization(Roles.Seller);
+        app.MapPut("/inventory/{sku}", (string sku, StockChangeRequest request, NpgsqlDataSource db, OutboxSignal signal, CancellationToken ct) =>
+            ChangeAsync(db, signal, sku, request with { Quantity = null }, ct, levelRequired: true)).RequireAuthorization(Roles.Seller);
+
+        // Puts new stock in (run.sh's seeding and the tests); the same change as POST /inventory/{sku}.
         app.MapPost("/inventory/{sku}/restock", (string sku, RestockRequest request, NpgsqlDataSource db, OutboxSignal signal, CancellationToken ct) =>
             request.Quantity <= 0
                 ? Task.FromResult(Results.ValidationProblem(new Dictionary<string, string[]> { ["quantity"] = [$"must be 1-{MaxQuantity}"] }))
-                : ChangeAsync(db, signal, sku, new StockChangeRequest(request.Quantity, null, "restock"), ct));
+                : ChangeAsync(db, signal, sku, new StockChangeRequest(request.Quantity, null, "restock"), ct)).RequireAuthorization(Roles.Seller);
     }
 
-    /// <summary><c>/admin/inventory</c>: every SKU's books, and stock added or set by operators.</summary>
+    /// <summary><c>/admin/inventory</c>: every SKU's books, for operators (changing stock is the seller's: POST and PUT /inventory/{sku}).</summary>
     public static void MapInventoryAdmin(this RouteGroupBuilder admin)
     {
         admin.MapGet("", async (NpgsqlDataSource db, CancellationToken ct) => Results.Ok(await StockStore.ListAsync(db, null, ct)));
-        admin.MapPost("/{sku}", (string sku, StockChangeRequest request, NpgsqlDataSource db, OutboxSignal signal, CancellationToken ct) =>
-            ChangeAsync(db, signal, sku, request with { Level = null }, ct, quantityRequired: true));
-        admin.MapPut("/{sku}", (string sku, StockChangeRequest request, NpgsqlDataSource db, OutboxSignal signal, CancellationToken ct) =>
-            ChangeAsync(db, signal, sku, request with { Quantity = null }, ct, levelRequired: true));
     }
 
     private static async Task<IResult> ChangeAsync(NpgsqlDataSource db, OutboxSignal signal, string sku, StockChangeRequest request, CancellationToken ct,

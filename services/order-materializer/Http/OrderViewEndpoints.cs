@@ -1,8 +1,10 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Security.Claims;
 using System.Text;
 using Npgsql;
 using OrderStream.Contracts;
+using OrderStream.Hosting.Identity;
 using OrderStream.OrderMaterializer.Data;
 
 namespace OrderStream.OrderMaterializer.Http;
@@ -42,7 +44,7 @@ public static class OrderViewEndpoints
 
             var orders = await OrderViewStore.StuckAsync(db, age, max, ct);
             return Results.Ok(new StuckOrders(age.TotalSeconds, orders.Count, orders));
-        });
+        }).RequireAuthorization(Roles.Admin);
 
         // Operators: how many orders are PENDING and how many of them for longer than stuckAfter seconds
         // (the gateway's /admin/system shows both).
@@ -52,18 +54,26 @@ public static class OrderViewEndpoints
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["stuckAfter"] = ["must be whole seconds (e.g. 30) or a time span (e.g. 00:02:00), from 0 to 7 days"] });
             var counts = await OrderViewStore.PendingCountsAsync(db, age, ct);
             return Results.Ok(new PendingCounts(counts.Pending, counts.Stuck, age.TotalSeconds));
-        });
+        }).RequireAuthorization(Roles.Admin);
 
-        app.MapGet("/orders/{id:guid}", async (Guid id, NpgsqlDataSource db, CancellationToken ct) =>
+        // The gateway calls these with its caller's own token, and the same rules hold here as there: a
+        // customer sees only their own orders (another's is a 404, as a missing one), an admin any.
+        app.MapGet("/orders/{id:guid}", async (Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct) =>
         {
             await using var conn = await db.OpenConnectionAsync(ct);
-            return await OrderViewStore.GetAsync(conn, null, id, ct) is { } view
+            return await OrderViewStore.GetAsync(conn, null, id, ct) is { } view && user.MaySee(view.UserId)
                 ? Results.Ok(view)
                 : Results.Problem(statusCode: 404, title: "Order not found");
-        });
+        }).RequireAuthorization(Roles.CustomerOrAdmin);
 
-        app.MapGet("/orders", async (string? userId, string? status, string? limit, string? cursor, NpgsqlDataSource db, CancellationToken ct) =>
+        app.MapGet("/orders", async (string? userId, string? status, string? limit, string? cursor, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct) =>
         {
+            if (!user.SeesEveryOrder())
+            {
+                if (user.UserId() is not { } me || (userId is not null && userId != me))
+                    return Results.Problem(statusCode: 403, title: "A customer lists only their own orders");
+                userId = me;
+            }
             var errors = new Dictionary<string, string[]>();
             var take = DefaultLimit;
             if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxLimit))
@@ -76,7 +86,7 @@ public static class OrderViewEndpoints
 
             var (items, next) = await OrderListStore.ListAsync(db, userId, status, take, after, ct);
             return Results.Ok(new OrderPage(items, next is null ? null : EncodeCursor(next)));
-        });
+        }).RequireAuthorization(Roles.CustomerOrAdmin);
     }
 
     // Opaque to clients (base64url), so the sort key can change without breaking their code; microseconds
