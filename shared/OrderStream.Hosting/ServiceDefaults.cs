@@ -101,6 +101,7 @@ public static class ServiceDefaults
         }).Build();
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         await startup.ExecuteAsync(async ct => await Migrations.ApplyAsync(db, [typeof(OutboxRelay).Assembly, .. migrationAssemblies], logger, ct));
+        await Identity.IdentityDefaults.WarmUpAsync(app.Services);
 
         // A dependency that is down is a 503 the client may retry, not a 500.
         app.Use(async (context, next) =>

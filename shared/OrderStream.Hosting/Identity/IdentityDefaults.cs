@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -34,6 +35,21 @@ public static class IdentityDefaults
             .AddPolicy(Roles.Seller, p => p.RequireRole(Roles.Seller))
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin))
             .AddPolicy(Roles.CustomerOrAdmin, p => p.RequireRole(Roles.Customer, Roles.Admin));
+    }
+
+    /// <summary>
+    /// Builds the bearer options (reading the key file) and runs one throwaway token through the validator
+    /// before the service reports ready. Otherwise the first authenticated request pays for loading and
+    /// compiling the token stack: right after a restart on a busy machine that took longer than the 1 s the
+    /// gateway gives a service to answer its status (ServiceStatusTests' crash-and-restart test saw it).
+    /// </summary>
+    internal static async Task WarmUpAsync(IServiceProvider services)
+    {
+        var jwt = services.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>().Get(JwtBearerDefaults.AuthenticationScheme);
+        static string Part(string json) => Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(json));
+        // Well formed, RS256, signed by nobody: it is parsed, checked and refused, never accepted.
+        var token = $"{Part("""{"alg":"RS256","typ":"JWT"}""")}.{Part("""{"sub":"warm-up","exp":4102444800}""")}.{Base64UrlEncoder.Encode(new byte[256])}";
+        foreach (var handler in jwt.TokenHandlers) await handler.ValidateTokenAsync(token, jwt.TokenValidationParameters);
     }
 
     /// <summary>
