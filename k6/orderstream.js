@@ -14,10 +14,20 @@
 //   FIRST_POLL_MS    wait before the first GET; later polls honour the      250
 //                    Retry-After of each 202
 //   SKUS             orders draw lines from SKU-001..SKU-<SKUS>             10
-//   DECLINE_SHARE    share of orders placed by "decline-*" users, which     0
-//                    payment always declines (exercises compensation)
+//   DECLINE_SHARE    share of orders placed as the DECLINE_TOKEN customer    0
+//                    (a "decline-*" user, whom payment always declines: exercises compensation)
 //   INVENTORY_URL    inventory base URL; with RESTOCK > 0, setup() puts      (none)
 //   RESTOCK          RESTOCK units of every SKU in before the run           0
+//
+// Tokens (docs/security.md): orders are placed and polled as one customer, restocks as a seller.
+//   TOKEN            a customer's bearer token (local stack:                (none)
+//                    TOKEN=$(deploy/local/ordersctl token --role customer --user k6 --ttl 1h))
+//   DECLINE_TOKEN    a token of a customer whose id starts with "decline"   (none; needed when DECLINE_SHARE > 0)
+//   SELLER_TOKEN     a seller's token, for RESTOCK                          (none)
+//   TOKEN_URL        or: an OIDC token endpoint (compose: Keycloak) that     (none)
+//                    setup() asks: USERNAME/PASSWORD with CLIENT_ID (password grant) for the customer,
+//                    SELLER_CLIENT_ID/SELLER_CLIENT_SECRET (client credentials) for the seller
+// A run longer than the tokens' lifetime (Keycloak's realm: 30 min) starts failing with 401s.
 //   P95_POST_MS      threshold: p95 of POST /orders                         250
 //   P95_SETTLE_MS    threshold: p95 of time to settle                       3000
 //
@@ -43,6 +53,7 @@ const SKU_COUNT = num('SKUS', 10);
 const DECLINE_SHARE = num('DECLINE_SHARE', 0);
 const INVENTORY_URL = (__ENV.INVENTORY_URL || '').replace(/\/+$/, '');
 const RESTOCK = num('RESTOCK', 0);
+const TOKEN_URL = __ENV.TOKEN_URL || '';
 
 const KNOWN_REASONS = ['OUT_OF_STOCK', 'UNKNOWN_SKU', 'PAYMENT_DECLINED'];
 const SKUS = Array.from({ length: SKU_COUNT }, (_, i) => `SKU-${String(i + 1).padStart(3, '0')}`);
@@ -83,23 +94,48 @@ export const options = {
 export function setup() {
   const health = http.get(`${BASE_URL}/healthz`, { tags: { name: 'GET /healthz' } });
   if (health.status !== 200) fail(`gateway not healthy at ${BASE_URL}: ${health.status}`);
+  const tokens = {
+    customer: __ENV.TOKEN || (TOKEN_URL && __ENV.USERNAME
+      ? fetchToken({ grant_type: 'password', client_id: __ENV.CLIENT_ID || 'orderstream-dashboard', username: __ENV.USERNAME, password: __ENV.PASSWORD || '' })
+      : ''),
+    decline: __ENV.DECLINE_TOKEN || '',
+    seller: __ENV.SELLER_TOKEN || (TOKEN_URL && __ENV.SELLER_CLIENT_ID
+      ? fetchToken({ grant_type: 'client_credentials', client_id: __ENV.SELLER_CLIENT_ID, client_secret: __ENV.SELLER_CLIENT_SECRET || '' })
+      : ''),
+  };
+  if (!tokens.customer) fail('no customer token: set TOKEN, or TOKEN_URL with USERNAME and PASSWORD (docs/security.md)');
+  if (DECLINE_SHARE > 0 && !tokens.decline) fail('DECLINE_SHARE > 0 needs DECLINE_TOKEN: a customer whose id starts with "decline"');
   if (INVENTORY_URL && RESTOCK > 0) {
+    if (!tokens.seller) fail('RESTOCK needs a seller token: SELLER_TOKEN, or TOKEN_URL with SELLER_CLIENT_ID and SELLER_CLIENT_SECRET');
     for (const sku of SKUS) {
       const res = http.post(`${INVENTORY_URL}/inventory/${sku}/restock`, JSON.stringify({ quantity: RESTOCK }), {
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tokens.seller}` },
         tags: { name: 'POST /inventory/{sku}/restock' },
       });
       if (res.status !== 200) fail(`restock of ${sku} failed: ${res.status} ${res.body}`);
     }
   }
+  return tokens;
 }
 
-export default function () {
+// A token from the identity provider's token endpoint (form-encoded, as OAuth wants it).
+function fetchToken(form) {
+  const res = http.post(TOKEN_URL, form, { tags: { name: 'POST token' } });
+  const body = json(res);
+  if (res.status !== 200 || !body || !body.access_token) fail(`no token from ${TOKEN_URL} (${form.grant_type}): ${res.status} ${res.body}`);
+  return body.access_token;
+}
+
+export default function (tokens) {
+  const decline = Math.random() < DECLINE_SHARE;
+  // The gateway takes the order's user from the token: a declined order is one of the decline customer.
+  const auth = `Bearer ${decline ? tokens.decline : tokens.customer}`;
   const order = makeOrder();
   const started = Date.now();
   const res = http.post(`${BASE_URL}/orders`, JSON.stringify(order), {
     headers: {
       'Content-Type': 'application/json',
+      Authorization: auth,
       'Idempotency-Key': `${RUN_ID}-${exec.scenario.iterationInTest}`,
     },
     tags: { name: 'POST /orders' },
@@ -112,7 +148,7 @@ export default function () {
   });
   if (!accepted) return;
 
-  const final = pollUntilSettled(body.orderId, started);
+  const final = pollUntilSettled(body.orderId, started, auth);
   settled.add(final !== null && final.status === 200);
   if (final === null) return;
   if (final.status === 200) timeToSettle.add(Date.now() - started);
@@ -135,11 +171,11 @@ export default function () {
 
 // Polls GET /orders/{id} while it answers 202, sleeping for its Retry-After. Returns the
 // first non-202 response, or null when the order has not settled within SETTLE_TIMEOUT.
-function pollUntilSettled(orderId, started) {
+function pollUntilSettled(orderId, started, auth) {
   const deadline = started + SETTLE_TIMEOUT_S * 1000;
   sleep(FIRST_POLL_MS / 1000);
   for (;;) {
-    const res = http.get(`${BASE_URL}/orders/${orderId}`, { tags: { name: 'GET /orders/{id}' } });
+    const res = http.get(`${BASE_URL}/orders/${orderId}`, { headers: { Authorization: auth }, tags: { name: 'GET /orders/{id}' } });
     if (res.status !== 202) return res;
     const wait = retryAfterSeconds(res);
     if (Date.now() + wait * 1000 > deadline) return null;
@@ -164,9 +200,7 @@ function makeOrder() {
     amountCents += qty * priceCents;
     return { sku, qty, price: priceCents / 100 };
   });
-  const decline = Math.random() < DECLINE_SHARE;
-  const userId = `${decline ? 'decline' : 'user'}-${exec.vu.idInTest}`;
-  return { userId, items, currency: 'EUR', amount: amountCents / 100 };
+  return { items, currency: 'EUR', amount: amountCents / 100 };
 }
 
 function json(res) {

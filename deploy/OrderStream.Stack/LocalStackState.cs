@@ -7,7 +7,7 @@ namespace OrderStream.Stack;
 /// <summary>
 /// A stack started by deploy/local/run.sh, seen through its state directory (<c>.local/</c> or
 /// <c>ORDERSTREAM_STATE</c>): the Kafka bootstrap address, one connection string per database
-/// (<c>connections.env</c>), the dashboard's sign-in key, the token signing key pair (<c>identity/</c>) and
+/// (<c>connections.env</c>), the token signing key pair (<c>identity/</c>) and
 /// each process's pid file.
 /// </summary>
 public sealed partial class LocalStackState(string directory)
@@ -15,8 +15,6 @@ public sealed partial class LocalStackState(string directory)
     public string Directory { get; } = directory;
 
     public string KafkaBootstrap => File.ReadAllText(Path.Combine(Directory, "kafka.bootstrap")).Trim();
-
-    public string AdminKey => File.ReadAllText(Path.Combine(Directory, "admin.key")).Trim();
 
     /// <summary>Where run.sh's token signing key pair is (<see cref="LocalIdentity"/>).</summary>
     public string IdentityDirectory => Path.Combine(Directory, "identity");

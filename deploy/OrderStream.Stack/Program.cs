@@ -14,7 +14,7 @@ const string Usage = """
            OrderStream.Stack plan --root <repo> --state <dir> --redis <host:port> [--configuration <c>]
                                   [--service-name-prefix <p>] [--set <target>:<NAME>=<value>]...
              one line per process, in start order: name, key, kind (saga|frontend), port, dll, NAME=value...
-             <dir> holds run.sh's kafka.bootstrap, connections.env, admin.key and identity/; each port is <KEY>_PORT
+             <dir> holds run.sh's kafka.bootstrap, connections.env and identity/; each port is <KEY>_PORT
              from the environment (GATEWAY_PORT, ...) or the catalogue's; <target> is a service's name or
              a kind (saga, frontend), and a --set overrides what the plan gives
     """;
@@ -77,9 +77,8 @@ var plan = StackPlan.For(new StackEndpoints
     RedisConfiguration = values["redis"],
     ConnectionStrings = state.ConnectionStrings,
     Ports = LocalStackState.Ports(Environment.GetEnvironmentVariable),
-    AdminKey = state.AdminKey,
     SigningKeyFile = state.Identity.PublicKeyFile,
-    // The dashboard acts for its users with tokens it mints from this key, until it signs them in itself.
+    // Only for the dashboard's load test page, whose simulated customers each need a token (docs/dashboard.md).
     FrontendSigningKeyFile = state.Identity.PrivateKeyFile,
     ServiceNamePrefix = values.GetValueOrDefault("service-name-prefix", ""),
     ExtraSettings = s => extra

@@ -38,13 +38,11 @@ public sealed record StackEndpoints
     public string Audience { get; init; } = LocalIdentity.DefaultAudience;
 
     /// <summary>
-    /// The private key a frontend mints its own tokens with (<c>Gateway__SigningKeyFile</c>), on a stack of this
-    /// machine only, until it signs its users in with the identity provider and calls with their tokens; null: none.
+    /// The private key the dashboard's load test page mints its simulated customers' tokens with
+    /// (<c>Gateway__SigningKeyFile</c>), on a stack of this machine only; null: none, and the page cannot run.
+    /// Everything else the dashboard does, it does with the signed-in person's own token.
     /// </summary>
     public string? FrontendSigningKeyFile { get; init; }
-
-    /// <summary>The key a person signs in to the dashboard with (<c>Gateway__AdminKey</c>); the services no longer know it.</summary>
-    public required string AdminKey { get; init; }
 
     /// <summary>Put before each service's name in <c>OTEL_SERVICE_NAME</c> (several stacks exporting to one viewer).</summary>
     public string ServiceNamePrefix { get; init; } = "";
@@ -103,15 +101,19 @@ public static class StackPlan
         return env;
     }
 
-    // A frontend is a client of the gateway's HTTP API, with a bearer token of its own (which never reaches a
-    // browser), and a sign-in key for the people who use it.
+    // A frontend is a client of the gateway's HTTP API, calling it with the signed-in person's own token (which
+    // never reaches a browser). People sign in with tokens of this stack, validated as the services validate them.
     private static Dictionary<string, string> FrontendSettings(ServiceSpec service, StackEndpoints endpoints)
     {
-        var env = new Dictionary<string, string>();
+        var env = new Dictionary<string, string>
+        {
+            ["Auth__SigningKeyFile"] = endpoints.SigningKeyFile,
+            ["Auth__Issuer"] = endpoints.Issuer,
+            ["Auth__Audience"] = endpoints.Audience,
+        };
         foreach (var callee in service.Calls.Select(Catalogue.ByKey))
         {
             env[callee.Section + "__BaseUrl"] = endpoints.BaseAddress(callee).ToString().TrimEnd('/');
-            env[callee.Section + "__AdminKey"] = endpoints.AdminKey;
             if (endpoints.FrontendSigningKeyFile is { } key) env[callee.Section + "__SigningKeyFile"] = key;
         }
         // The dashboard's load test page checks the books with the checker, which reads every database and

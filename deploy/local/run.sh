@@ -239,10 +239,9 @@ up() {
   done
   # The token signing key pair: made per start under $STATE/identity (the private key mode 600, never
   # committed), so tokens of an earlier start stop working. Every service validates tokens with the public
-  # key; ordersctl token, the load tool and the dashboard mint them with the private one.
+  # key (the dashboard too, for the tokens people sign in with); ordersctl token, the load tool and the
+  # dashboard's load test page mint them with the private one.
   dotnet "$STACK_DLL" identity --state "$STATE" 2>>"$STATE/stack.log" || { cat "$STATE/stack.log" >&2; stop_stack; exit 1; }
-  # The dashboard's sign-in key: generated per start, never committed (or ADMIN_API_KEY). The services do not know it.
-  (umask 077; printf '%s\n' "${ADMIN_API_KEY:-$(openssl rand -hex 24)}" >"$STATE/admin.key")
   # For 'run.sh check': the checker reads every database with its service's role.
   # The plan reads it too (OrderStream.Stack's LocalStackState), as does the load tool's benchmark.
   (umask 077; for svc in "${databases[@]}"; do echo "${svc^^}_DB='${CS[$svc]}'"; done >"$STATE/connections.env")
@@ -306,7 +305,9 @@ up() {
     starting+=("${fields[3]}")
   done 3<"$STATE/plan.tsv"
   wait_ready "${starting[@]}"
-  local dashboard="http://127.0.0.1:${PORT[dashboard]}   (sign in with the key in $STATE/admin.key)"
+  local dashboard="http://127.0.0.1:${PORT[dashboard]}
+                  (sign in with a token: deploy/local/ordersctl token --role admin --user ada --ttl 8h;
+                   a customer sees their own orders, a seller the stock, an admin everything: docs/security.md)"
 
   echo "Seeding $SEED_SKUS SKUs with $SEED_QTY units each ..."
   # Stock is the seller's: the seeding runs with a short-lived seller token, sent from a pipe (not the process list).

@@ -15,6 +15,6 @@ app.UseAntiforgery();
 app.MapHealthChecks("/healthz").AllowAnonymous();
 app.MapHealthChecks("/readyz", new HealthCheckOptions()).AllowAnonymous();
 app.MapStaticAssets().AllowAnonymous();
-app.MapSignOut();
+app.MapSignInEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization();
 app.Run();

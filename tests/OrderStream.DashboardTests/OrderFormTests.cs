@@ -8,10 +8,9 @@ public sealed class OrderFormTests : DashboardTestContext
 {
     private const string Accepted = """{"orderId":"0196a0e1-0000-7000-8000-000000000001","status":"PENDING"}""";
 
-    private IRenderedComponent<OrderForm> RenderForm(string declinePrefix = "decline")
+    private IRenderedComponent<OrderForm> RenderForm()
     {
-        Gateway.On(HttpMethod.Get, "/admin/payment/settings", HttpStatusCode.OK, $$"""{"declineRate":0,"extraLatencyMs":0,"declineUserPrefix":"{{declinePrefix}}"}""")
-               .On(HttpMethod.Post, "/orders", HttpStatusCode.Accepted, Accepted);
+        Gateway.On(HttpMethod.Post, "/orders", HttpStatusCode.Accepted, Accepted);
         return Ctx.Render<OrderForm>();
     }
 
@@ -21,8 +20,7 @@ public sealed class OrderFormTests : DashboardTestContext
     [Fact]
     public void A_valid_order_is_posted_and_links_to_its_page()
     {
-        var cut = RenderForm();
-        cut.Find("[data-testid=order-user]").Change("bob");
+        var cut = RenderForm(); // signed in as the customer bob
         cut.Find("[data-testid=order-sku-0]").Change("SKU-007");
         cut.Find("[data-testid=order-qty-0]").Change("3");
         cut.Find("[data-testid=order-submit]").Click();
@@ -36,22 +34,25 @@ public sealed class OrderFormTests : DashboardTestContext
     }
 
     [Fact]
-    public void The_decline_option_places_the_order_for_a_user_with_payments_decline_prefix()
+    public void The_order_is_placed_as_the_signed_in_customer_with_their_token_and_no_user_can_be_chosen()
     {
-        var cut = RenderForm(declinePrefix: "nope");
-        cut.Find("[data-testid=order-user]").Change("carol");
-        cut.Find("[data-testid=order-decline]").Change(true);
+        SignIn("carol", "token-of-carol", "customer");
+        var cut = RenderForm();
+        Assert.Equal("carol", cut.Find("[data-testid=order-user]").GetAttribute("data-user"));
+        Assert.Empty(cut.FindAll("input[data-testid=order-user], [data-testid=order-decline]"));
         cut.Find("[data-testid=order-submit]").Click();
 
         cut.WaitForElement("[data-testid=order-placed]");
-        Assert.Equal("nope-carol", PostedOrder().GetProperty("userId").GetString());
+        Assert.Equal("carol", PostedOrder().GetProperty("userId").GetString());
+        // The gateway is called with the person's own token, nothing of the dashboard's.
+        Assert.Equal(["Bearer token-of-carol"], Gateway.Authorizations);
     }
 
     [Fact]
     public void Invalid_lines_are_refused_in_the_form_and_nothing_is_posted()
     {
+        SignIn("   ", "token", "customer"); // a token whose subject is blank
         var cut = RenderForm();
-        cut.Find("[data-testid=order-user]").Change("   ");
         cut.Find("[data-testid=order-add-line]").Click();
         cut.Find("[data-testid=order-sku-1]").Change("");
         cut.Find("[data-testid=order-submit]").Click();
@@ -76,7 +77,7 @@ public sealed class OrderFormTests : DashboardTestContext
     [Fact]
     public void Quantities_and_prices_outside_the_gateways_limits_are_refused()
     {
-        var draft = new OrderDraft();
+        var draft = new OrderDraft { UserId = "bob" };
         draft.Lines.Add(new DraftLine { Sku = "SKU-002", Qty = 0, Price = 1.234m });
         draft.Lines.Add(new DraftLine { Sku = "SKU-003", Qty = OrderDraft.MaxQty + 1 });
 
@@ -84,14 +85,5 @@ public sealed class OrderFormTests : DashboardTestContext
 
         Assert.Null(request);
         Assert.Equal(["Line 2: quantity from 1 to 10000", "Line 2: a price above 0 with at most 2 decimals", "Line 3: quantity from 1 to 10000"], errors);
-    }
-
-    [Fact]
-    public void A_user_that_already_has_the_prefix_is_not_prefixed_twice()
-    {
-        var draft = new OrderDraft { UserId = "decline-dave", Decline = true };
-        Assert.Equal("decline-dave", draft.Build().Request!.UserId);
-        draft.UserId = new string('u', 64);
-        Assert.Equal(64, draft.Build().Request!.UserId.Length);
     }
 }

@@ -86,7 +86,6 @@ public class StackPlanTests
         RedisConfiguration = "127.0.0.1:6379",
         ConnectionStrings = Catalogue.SagaServices.ToDictionary(s => s.Database!, s => $"Database={s.Database}"),
         Ports = Catalogue.All.ToDictionary(s => s.Key, s => s.Port),
-        AdminKey = "key",
         SigningKeyFile = "/state/identity/signing-key.pub.pem",
         FrontendSigningKeyFile = "/state/identity/signing-key.pem",
     };
@@ -123,11 +122,14 @@ public class StackPlanTests
     }
 
     [Fact]
-    public void The_dashboard_gets_the_gateway_its_sign_in_key_its_token_key_and_what_the_books_check_reads_but_no_database_of_its_own()
+    public void The_dashboard_gets_the_gateway_the_services_token_rules_the_load_tests_key_and_what_the_books_check_reads_but_no_database_of_its_own()
     {
         var dashboard = Env(Catalogue.Dashboard);
         Assert.Equal("http://127.0.0.1:5080", dashboard["Gateway__BaseUrl"]);
-        Assert.Equal("key", dashboard["Gateway__AdminKey"]);
+        // People sign in with tokens validated exactly as the services validate them.
+        var gateway = Env(Catalogue.ApiGateway);
+        foreach (var setting in new[] { "Auth__SigningKeyFile", "Auth__Issuer", "Auth__Audience" }) Assert.Equal(gateway[setting], dashboard[setting]);
+        Assert.False(dashboard.ContainsKey("Gateway__AdminKey"));
         Assert.Equal("/state/identity/signing-key.pem", dashboard["Gateway__SigningKeyFile"]);
         Assert.Equal("127.0.0.1:9092", dashboard["Checker__Kafka"]);
         foreach (var saga in Catalogue.SagaServices) Assert.Equal($"Database={saga.Database}", dashboard["Checker__" + saga.Section]);

@@ -2,18 +2,20 @@ namespace OrderStream.DeployTests;
 
 /// <summary>
 /// The dashboard in docker-compose and Kubernetes (its image is built from the one Dockerfile, covered with the other services):
-/// the dashboard's settings (gateway address, the operator key from where the services get
-/// theirs, a trace link in compose), a health check, and nothing of the books check outside run.sh.
+/// the dashboard's settings (gateway address, sign-in at the identity provider as its public client, a
+/// trace link in compose), a health check, and nothing of the books check outside run.sh.
 /// </summary>
 public class DashboardDeployTests
 {
     [Fact]
-    public void Compose_runs_it_against_the_gateway_with_the_services_admin_key_on_5090()
+    public void Compose_runs_it_against_the_gateway_signing_people_in_at_keycloak_on_5090()
     {
         var env = Compose.Environment("dashboard");
         var gatewayPort = Compose.Environment("api-gateway")["ASPNETCORE_HTTP_PORTS"];
         Assert.Equal($"http://api-gateway:{gatewayPort}", env["Gateway__BaseUrl"]);
-        Assert.Equal(Compose.Environment("api-gateway")["Admin__ApiKey"], env["Gateway__AdminKey"]);
+        // The code flow as the realm's public client: the callback the realm allows is this port's.
+        Assert.Equal("orderstream-dashboard", env["Auth__ClientId"]);
+        Assert.Equal(Compose.Environment("api-gateway")["Auth__Authority"], env["Auth__Authority"]);
         Assert.Contains("{orderId}", env["Traces__OrderLink"]);
         Assert.StartsWith("http://localhost:16686/", env["Traces__OrderLink"]);
         Assert.Contains("16686:16686", Compose.Service("jaeger").Seq("ports").Cast<string>().Select(p => p.Split(' ')[0]));
@@ -29,13 +31,13 @@ public class DashboardDeployTests
     }
 
     [Fact]
-    public void Kubernetes_gives_it_the_admin_secret_and_the_gateway_service_and_no_checker_settings()
+    public void Kubernetes_gives_it_the_identity_provider_and_the_gateway_service_and_no_checker_settings()
     {
         var deployment = Kubernetes.Named("Deployment", "dashboard");
         var env = Kubernetes.Env(deployment).ToDictionary(e => e.Str("name")!);
-        var key = env["Gateway__AdminKey"].Map("valueFrom").Map("secretKeyRef")!;
-        var gatewayKey = Kubernetes.Env(Kubernetes.Named("Deployment", "api-gateway")).Single(e => e.Str("name") == "Admin__ApiKey").Map("valueFrom").Map("secretKeyRef")!;
-        Assert.Equal((gatewayKey.Str("name"), gatewayKey.Str("key")), (key.Str("name"), key.Str("key")));
+        var clientId = env["Auth__ClientId"].Map("valueFrom").Map("configMapKeyRef")!;
+        Assert.Equal("orderstream-dashboard", Kubernetes.Named("ConfigMap", clientId.Str("name")!).Map("data").Str(clientId.Str("key")!));
+        Assert.False(env.ContainsKey("Gateway__AdminKey"));
 
         var baseUrl = env["Gateway__BaseUrl"].Map("valueFrom").Map("configMapKeyRef")!;
         var url = new Uri(Kubernetes.Named("ConfigMap", baseUrl.Str("name")!).Map("data").Str(baseUrl.Str("key")!)!);

@@ -65,7 +65,6 @@ public class OrderStreamStack : IAsyncLifetime
             RedisConfiguration = Redis.Configuration,
             ConnectionStrings = Databases,
             Ports = saga.ToDictionary(s => s.Key, _ => Repo.FreePort()),
-            AdminKey = ServiceProcess.AdminApiKey,
             SigningKeyFile = TestIdentity.Issuer.PublicKeyFile,
             ExtraSettings = s => ServiceProcess.TestSettings.Concat(ExtraSettings(s.Name)),
         }, saga);

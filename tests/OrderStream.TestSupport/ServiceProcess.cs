@@ -18,7 +18,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public IReadOnlyDictionary<string, string> Environment { get; }
     private readonly string _dll;
 
-    /// <summary>The dashboard's sign-in key in a test stack (<c>Gateway__AdminKey</c>): new for each test run, never a committed secret.</summary>
+    /// <summary>A key of the kind the retired shared admin key was (new for each test run): tests show it opens nothing.</summary>
     public static readonly string AdminApiKey = "test-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
     /// <summary>

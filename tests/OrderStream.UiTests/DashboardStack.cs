@@ -33,7 +33,7 @@ public sealed class DashboardStack : IAsyncLifetime
 
     private static readonly string RunSh = Path.Combine(Repo.Root, "deploy", "local", "run.sh");
 
-    /// <summary>run.sh's state directory (<c>ORDERSTREAM_STATE</c>): pid files, logs, admin.key, connections.env.</summary>
+    /// <summary>run.sh's state directory (<c>ORDERSTREAM_STATE</c>): pid files, logs, identity/, connections.env.</summary>
     public string State { get; } = Path.Combine(Path.GetTempPath(), $"orderstream-ui-{Guid.NewGuid():N}");
 
     public IReadOnlyDictionary<string, int> Ports { get; } = PortVariables.ToDictionary(v => v, _ => Repo.FreePort());
@@ -41,9 +41,6 @@ public sealed class DashboardStack : IAsyncLifetime
     public Uri Dashboard => new($"http://127.0.0.1:{Ports["DASHBOARD_PORT"]}");
     public Uri Gateway => new($"http://127.0.0.1:{Ports["GATEWAY_PORT"]}");
     public Uri TraceViewer => new($"http://127.0.0.1:{Ports["TRACE_VIEWER_PORT"]}");
-
-    /// <summary>The dashboard's sign-in key run.sh generated for this stack (<c>$STATE/admin.key</c>).</summary>
-    public string AdminKey { get; private set; } = "";
 
     /// <summary>The gateway with an admin's token (minted with run.sh's key): setup and clean-up that the test is not about.</summary>
     public HttpClient Admin { get; private set; } = null!;
@@ -74,7 +71,6 @@ public sealed class DashboardStack : IAsyncLifetime
     private async Task StartAsync()
     {
         await RunShAsync(["start"], TimeSpan.FromMinutes(4), RunLog);
-        AdminKey = (await File.ReadAllTextAsync(Path.Combine(State, "admin.key"))).Trim();
         Identity = new LocalStackState(State).Identity;
         Admin = new HttpClient { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Identity.Issue("ui-admin", ["admin"], TimeSpan.FromHours(2)));
@@ -100,15 +96,28 @@ public sealed class DashboardStack : IAsyncLifetime
             BaseURL = Dashboard.ToString(),
         });
 
-    /// <summary>A page signed in through the login page with the stack's operator key, on <paramref name="path"/>.</summary>
-    public async Task<(IBrowserContext Context, IPage Page)> SignedInAsync(string path = "/orders", int width = 1280, int height = 900)
+    /// <summary>A token of this stack for <paramref name="user"/> with <paramref name="roles"/> (as <c>ordersctl token</c> mints it).</summary>
+    public string TokenFor(string user, params string[] roles) => Identity.Issue(user, roles, TimeSpan.FromHours(2));
+
+    /// <summary>Signs <paramref name="page"/>'s browser context in on the login page with <paramref name="token"/>, as a person pastes it.</summary>
+    public async Task SignInAsync(IPage page, string token)
+    {
+        await page.GotoAsync("/login");
+        await page.GetByTestId("login-token").FillAsync(token);
+        await page.GetByTestId("login-submit").ClickAsync();
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
+    }
+
+    /// <summary>
+    /// A page signed in through the login page, on <paramref name="path"/>, as <paramref name="user"/> (a new
+    /// one by default) with <paramref name="roles"/> (by default all three: a test about a page, not about roles).
+    /// </summary>
+    public async Task<(IBrowserContext Context, IPage Page)> SignedInAsync(string path = "/orders", int width = 1280, int height = 900,
+        string? user = null, string[]? roles = null)
     {
         var context = await NewContextAsync(width, height);
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/login");
-        await page.GetByTestId("login-key").FillAsync(AdminKey);
-        await page.GetByTestId("login-submit").ClickAsync();
-        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
+        await SignInAsync(page, TokenFor(user ?? Ui.Unique("ui-person"), roles ?? ["customer", "seller", "admin"]));
         if (path != "/") await page.GotoAsync(path);
         return (context, page);
     }
@@ -176,10 +185,8 @@ public sealed class DashboardStack : IAsyncLifetime
         psi.Environment["CONFIGURATION"] = Repo.Configuration;
         psi.Environment["TRACE_VIEWER"] = "on"; // the order page's trace link points at it
         foreach (var (name, port) in Ports) psi.Environment[name] = port.ToString();
-        // The stack's own choices, not the caller's: a caller's exporter would switch the viewer off,
-        // and a fixed key would make the sign-in test less telling.
+        // The stack's own choices, not the caller's: a caller's exporter would switch the viewer off.
         psi.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-        psi.Environment.Remove("ADMIN_API_KEY");
 
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("bash did not start");
         using var cts = new CancellationTokenSource(timeout);

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using OrderStream.TestSupport;
 using static Microsoft.Playwright.Assertions;
@@ -50,7 +51,7 @@ public sealed class LayoutTests(DashboardStack stack)
         await using var anonymous = await stack.NewContextAsync(width, height);
         var login = await anonymous.NewPageAsync();
         await login.GotoAsync("/login");
-        await Expect(login.Id("login-key")).ToBeVisibleAsync();
+        await Expect(login.Id("login-token")).ToBeVisibleAsync();
         await login.AssertNoHorizontalScrollAsync($"/login at {width} px");
     }
 
@@ -66,10 +67,15 @@ public sealed class LayoutTests(DashboardStack stack)
     }
 }
 
-/// <summary>The dashboard holds the operator key, so nothing in it is reachable without signing in with that key.</summary>
+/// <summary>
+/// Signing in with a token of the stack (ordersctl token), and the pages each role opens: the dashboard acts
+/// with the signed-in person's own token, so nothing in it is reachable without one.
+/// </summary>
 [Collection(DashboardCollection.Name)]
 public sealed class SignInTests(DashboardStack stack)
 {
+    private static readonly Regex LoginUrl = new("/login([?#].*)?$");
+
     [Theory]
     [InlineData("/orders")]
     [InlineData("/operations")]
@@ -80,35 +86,98 @@ public sealed class SignInTests(DashboardStack stack)
         await using var context = await stack.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync(path);
-        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login([?#].*)?$"));
-        await Expect(page.Id("login-key")).ToBeVisibleAsync();
+        await Expect(page).ToHaveURLAsync(LoginUrl);
+        await Expect(page.Id("login-token")).ToBeVisibleAsync();
         await Expect(page.Id("nav-operations")).ToHaveCountAsync(0);
     }
 
     [Fact]
-    public async Task A_wrong_key_shows_an_error_and_signs_nobody_in_the_right_one_does_and_never_reaches_the_browser()
+    public async Task A_token_the_gateway_would_refuse_shows_why_and_signs_nobody_in_an_admin_token_opens_operations_and_stays_on_the_server()
     {
         await using var context = await stack.NewContextAsync();
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/login");
-        await page.Id("login-key").FillAsync(stack.AdminKey + "x");
-        await page.Id("login-submit").ClickAsync();
-        await Expect(page.Id("login-error")).ToBeVisibleAsync();
-        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login([?#].*)?$"));
-        await page.GotoAsync("/operations");
-        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login([?#].*)?$"));
+        var admin = stack.TokenFor(Ui.Unique("ui-ada"), "admin");
+        // The same claims signed by another key: what a forged token looks like.
+        var otherKey = Path.Combine(stack.State + "-forger");
+        var forged = OrderStream.Stack.LocalIdentity.Create(otherKey).Issue("ui-mallory", ["admin"], TimeSpan.FromHours(1));
+        Directory.Delete(otherKey, recursive: true);
 
-        await page.Id("login-key").FillAsync(stack.AdminKey);
-        await page.Id("login-submit").ClickAsync();
-        await Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
+        foreach (var (token, reason) in new[] { (forged, "signature"), (Tampered(admin), "signature"), ("not-a-token", "not valid") })
+        {
+            await page.GotoAsync("/login");
+            await page.Id("login-token").FillAsync(token);
+            await page.Id("login-submit").ClickAsync();
+            await Expect(page.Id("login-error")).ToContainTextAsync(reason);
+            await Expect(page).ToHaveURLAsync(LoginUrl);
+        }
+        await page.GotoAsync("/operations");
+        await Expect(page).ToHaveURLAsync(LoginUrl);
+
+        await stack.SignInAsync(page, admin);
         await page.GotoAsync("/operations");
         await Expect(page.Id("service-gateway")).ToHaveAttributeAsync("data-up", "true");
-        Assert.DoesNotContain(stack.AdminKey, await page.ContentAsync());
-        Assert.All(await context.CookiesAsync(), c => Assert.DoesNotContain(stack.AdminKey, c.Value));
+        await Expect(page.Id("signed-in-user")).ToHaveAttributeAsync("data-roles", "admin");
+        // The token is kept on the server: not in the page, and the cookie holds it only encrypted.
+        Assert.DoesNotContain(admin, await page.ContentAsync());
+        Assert.All(await context.CookiesAsync(), c => Assert.DoesNotContain(admin, c.Value));
+
+        // Signing out ends it.
+        await page.Id("sign-out").ClickAsync();
+        await Expect(page).ToHaveURLAsync(LoginUrl);
+        await page.GotoAsync("/operations");
+        await Expect(page).ToHaveURLAsync(LoginUrl);
 
         // The probes stay open to the supervisor and to orchestrators.
         using var http = new HttpClient { BaseAddress = stack.Dashboard };
         Assert.True((await http.GetAsync("/healthz")).IsSuccessStatusCode);
         Assert.True((await http.GetAsync("/readyz")).IsSuccessStatusCode);
+    }
+
+    [Theory]
+    [InlineData("/operations", "admin")]
+    [InlineData("/deadletters", "admin")]
+    [InlineData("/load", "admin")]
+    [InlineData("/inventory", "seller or admin")]
+    public async Task A_customer_is_refused_the_operator_pages_with_a_403_naming_the_role_and_keeps_their_own_orders(string path, string needs)
+    {
+        var user = Ui.Unique("ui-cust");
+        var (context, page) = await stack.SignedInAsync("/orders", user: user, roles: ["customer"]);
+        await using var _ = context;
+        await Expect(page.Id("order-user")).ToHaveAttributeAsync("data-user", user);
+        await Expect(page.Id("nav-orders")).ToBeVisibleAsync();
+        await Expect(page.Id("nav-operations")).ToHaveCountAsync(0);
+        await Expect(page.Id("nav-inventory")).ToHaveCountAsync(0);
+
+        var response = await page.GotoAsync(path);
+        Assert.Equal(403, response!.Status);
+        await Expect(page).ToHaveURLAsync(new Regex("/forbidden"));
+        await Expect(page.Id("forbidden-needs")).ToHaveTextAsync(needs);
+        await Expect(page.Id("forbidden-has")).ToHaveTextAsync("customer");
+        await Expect(page.Id("service-gateway")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task A_seller_changes_stock_but_has_no_orders_page_and_an_admin_reads_stock_without_the_forms()
+    {
+        var (context, page) = await stack.SignedInAsync("/", user: Ui.Unique("ui-sam"), roles: ["seller"]);
+        await using var _ = context;
+        await Expect(page).ToHaveURLAsync(new Regex("/inventory$")); // a seller's first page
+        await Expect(page.Id("restock-submit")).ToBeVisibleAsync();
+        var response = await page.GotoAsync("/orders");
+        Assert.Equal(403, response!.Status);
+        await Expect(page.Id("forbidden-needs")).ToHaveTextAsync("customer or admin");
+
+        var (adminContext, admin) = await stack.SignedInAsync("/inventory", user: Ui.Unique("ui-ada"), roles: ["admin"]);
+        await using var __ = adminContext;
+        await Expect(admin.Id("stock-row").First).ToBeVisibleAsync();
+        await Expect(admin.Id("stock-read-only")).ToBeVisibleAsync();
+        await Expect(admin.Id("restock-submit")).ToHaveCountAsync(0);
+    }
+
+    // One character of the signature changed: the claims read the same, the signature no longer matches them.
+    private static string Tampered(string token)
+    {
+        var i = token.Length - 10;
+        return token[..i] + (token[i] == 'A' ? 'B' : 'A') + token[(i + 1)..];
     }
 }

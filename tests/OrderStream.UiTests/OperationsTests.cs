@@ -16,7 +16,7 @@ public sealed class OperationsTests(DashboardStack stack, ITestOutputHelper outp
         var sku = Ui.Unique("UI-PAUSE");
         var user = Ui.Unique("ui-carol");
         await stack.SeedAsync(sku, 10);
-        var (context, ops) = await stack.SignedInAsync("/operations");
+        var (context, ops) = await stack.SignedInAsync("/operations", user: user);
         await using var _ = context;
         var orders = await context.NewPageAsync();
         await orders.GotoAsync("/orders");
@@ -100,7 +100,7 @@ public sealed class OperationsTests(DashboardStack stack, ITestOutputHelper outp
         var sku = Ui.Unique("UI-DLQ");
         var user = Ui.Unique("ui-erin");
         await stack.SeedAsync(sku, 10);
-        var (context, page) = await stack.SignedInAsync("/orders");
+        var (context, page) = await stack.SignedInAsync("/orders", user: user);
         await using var _ = context;
 
         try

@@ -14,7 +14,7 @@ public sealed class OrderPagesTests(DashboardStack stack)
         var sku = Ui.Unique("UI-OK");
         var user = Ui.Unique("ui-alice");
         await stack.SeedAsync(sku, 10);
-        var (context, page) = await stack.SignedInAsync("/orders");
+        var (context, page) = await stack.SignedInAsync("/orders", user: user);
         await using var _ = context;
 
         // Payment holds the order PENDING until the test lets it go, so the pages show it before it settles:
@@ -69,7 +69,8 @@ public sealed class OrderPagesTests(DashboardStack stack)
     public async Task A_declined_order_ends_FAILED_with_its_compensation_and_the_inventory_page_shows_the_stock_back()
     {
         var sku = Ui.Unique("UI-DECL");
-        var (context, page) = await stack.SignedInAsync("/inventory");
+        var user = Ui.Unique("decline-ui-bob"); // payment declines every order of a decline-* user
+        var (context, page) = await stack.SignedInAsync("/inventory", user: user);
         await using var _ = context;
 
         // A private SKU, stocked through the inventory page's own form.
@@ -88,7 +89,7 @@ public sealed class OrderPagesTests(DashboardStack stack)
         await Admin.PauseAsync(stack, "payment"); // holds the reservation in place so the page can show it
         try
         {
-            var orderId = await orders.PlaceOrderAsync(Ui.Unique("ui-bob"), sku, qty: 3, decline: true);
+            var orderId = await orders.PlaceOrderAsync(user, sku, qty: 3, decline: true);
             await orders.Id("order-placed").ClickAsync();
             await Expect(orders).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/orders/{orderId}$"));
             var orderMark = await orders.MarkDocumentAsync();

@@ -46,21 +46,21 @@ public static class Ui
 
     /// <summary>
     /// Fills the order form on the Orders page with one line and submits it; returns the new order's id
-    /// from <c>order-placed</c> (a different one from any order placed before on this page).
+    /// from <c>order-placed</c> (a different one from any order placed before on this page). The order is
+    /// the signed-in customer's: the page must be signed in as <paramref name="userId"/> (for
+    /// <paramref name="decline"/>, a user whose id starts with "decline", whose payments are declined).
     /// </summary>
     public static async Task<Guid> PlaceOrderAsync(this IPage page, string userId, string sku, int qty = 1, bool decline = false)
     {
+        Assert.True(!decline || userId.StartsWith("decline", StringComparison.Ordinal), $"a declined order needs a decline-* user, not {userId}");
         var placed = page.Id("order-placed");
         var before = await placed.CountAsync() > 0 ? await placed.GetAttributeAsync("data-order-id") : null;
 
-        await page.EnterAsync("order-user", userId);
+        await Expect(page.Id("order-user")).ToHaveAttributeAsync("data-user", userId);
         var skuField = page.Id("order-sku-0");
         if (await skuField.EvaluateAsync<string>("e => e.tagName") == "SELECT") await skuField.SelectOptionAsync(sku);
         else await page.EnterAsync("order-sku-0", sku);
         await page.EnterAsync("order-qty-0", qty.ToString());
-        var declineBox = page.Id("order-decline");
-        if (decline) await declineBox.CheckAsync();
-        else if (await declineBox.IsCheckedAsync()) await declineBox.UncheckAsync();
         await page.Id("order-submit").ClickAsync();
 
         await Expect(placed).ToHaveAttributeAsync("data-order-id", new Regex("^[0-9a-fA-F-]{36}$"));

@@ -3,21 +3,21 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.Options;
 using OrderStream.Contracts;
 using OrderStream.Dashboard.Hosting;
 
 namespace OrderStream.Dashboard.Gateway;
 
 /// <summary>
-/// The dashboard's only way into the system: the gateway's public API and its <c>/admin</c> API, every call
-/// with a bearer token (<see cref="DashboardTokens"/>: an operator's, or the order's customer's to place or cancel it). Reads throw when the gateway cannot be reached (a page's poll shows that as
-/// "gateway unreachable"); changes answer an <see cref="ApiResult{T}"/> so a refusal is shown, not thrown.
+/// The dashboard's only way into the system: the gateway's API, called with the signed-in person's own
+/// token, so the gateway decides what they may see and do exactly as it would for them directly (the
+/// dashboard holds no key of its own). Reads throw when the gateway cannot be reached or refuses (a page's
+/// poll shows that as "gateway unreachable" with the reason); changes answer an <see cref="ApiResult{T}"/>
+/// so a refusal is shown, not thrown.
 /// </summary>
-public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> options)
+public sealed class GatewayClient(HttpClient http, SignedInUser user)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly DashboardTokens _tokens = DashboardTokens.For(options.Value);
 
     public static void Configure(HttpClient http, GatewayOptions options)
     {
@@ -25,23 +25,23 @@ public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> opti
         http.Timeout = options.Timeout;
     }
 
-    // Orders (public API)
+    // Orders
 
     public Task<ApiResult<OrderAccepted>> PlaceOrderAsync(PlaceOrderRequest order, CancellationToken ct = default) =>
-        SendAsync<OrderAccepted>(HttpMethod.Post, "orders", order, admin: false, ct, actingFor: order.UserId);
+        SendAsync<OrderAccepted>(HttpMethod.Post, "orders", order, ct);
 
     public async Task<OrderPage> ListOrdersAsync(string? status, string? userId, int limit, CancellationToken ct = default)
     {
         var query = new List<string> { $"limit={limit.ToString(CultureInfo.InvariantCulture)}" };
         if (!string.IsNullOrWhiteSpace(status)) query.Add("status=" + Uri.EscapeDataString(status));
         if (!string.IsNullOrWhiteSpace(userId)) query.Add("userId=" + Uri.EscapeDataString(userId.Trim()));
-        return await GetAsync<OrderPage>("orders?" + string.Join('&', query), admin: false, ct) ?? new OrderPage([], null);
+        return await GetAsync<OrderPage>("orders?" + string.Join('&', query), ct) ?? new OrderPage([], null);
     }
 
     /// <summary>The order (settled or not), or null if the gateway does not know it.</summary>
     public async Task<OrderView?> GetOrderAsync(Guid orderId, CancellationToken ct = default)
     {
-        using var request = Authorized(new HttpRequestMessage(HttpMethod.Get, $"orders/{orderId}"), null);
+        using var request = await AuthorizedAsync(new HttpRequestMessage(HttpMethod.Get, $"orders/{orderId}"));
         // The gateway would hold a pending order's answer until it settles (long poll); a page that polls
         // every second wants the state now.
         request.Headers.TryAddWithoutValidation("Prefer", "wait=0");
@@ -51,33 +51,32 @@ public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> opti
         return await response.Content.ReadFromJsonAsync<OrderView>(EventJson.Options, ct);
     }
 
-    /// <summary>Cancels as the order's own user (only they may): <paramref name="userId"/> is the order's.</summary>
-    public Task<ApiResult<CancelAccepted>> CancelOrderAsync(Guid orderId, string? userId, CancellationToken ct = default) =>
-        SendAsync<CancelAccepted>(HttpMethod.Post, $"orders/{orderId}/cancel", new { reason = "cancelled from the dashboard" }, admin: false, ct, actingFor: userId);
+    public Task<ApiResult<CancelAccepted>> CancelOrderAsync(Guid orderId, CancellationToken ct = default) =>
+        SendAsync<CancelAccepted>(HttpMethod.Post, $"orders/{orderId}/cancel", new { reason = "cancelled from the dashboard" }, ct);
 
     public async Task<StuckOrders> GetStuckOrdersAsync(int olderThanSeconds, CancellationToken ct = default) =>
-        await GetAsync<StuckOrders>($"orders/stuck?olderThan={olderThanSeconds.ToString(CultureInfo.InvariantCulture)}&limit=100", admin: false, ct)
+        await GetAsync<StuckOrders>($"orders/stuck?olderThan={olderThanSeconds.ToString(CultureInfo.InvariantCulture)}&limit=100", ct)
         ?? new StuckOrders(olderThanSeconds, 0, []);
 
     // Inventory
 
     public async Task<IReadOnlyList<StockLevel>> GetInventoryAsync(CancellationToken ct = default) =>
-        await GetAsync<List<StockLevel>>("admin/inventory", admin: true, ct) ?? [];
+        await GetAsync<List<StockLevel>>("inventory", ct) ?? [];
 
-    /// <summary>POST: adds (or, negative, takes out) <c>quantity</c> (the seller's change).</summary>
+    /// <summary>POST: adds (or, negative, takes out) <c>quantity</c>.</summary>
     public Task<ApiResult<StockLevel>> RestockAsync(string sku, long quantity, string? reason, CancellationToken ct = default) =>
-        SendAsync<StockLevel>(HttpMethod.Post, $"inventory/{Uri.EscapeDataString(sku)}", new StockChange(quantity, null, reason), admin: true, ct);
+        SendAsync<StockLevel>(HttpMethod.Post, $"inventory/{Uri.EscapeDataString(sku)}", new StockChange(quantity, null, reason), ct);
 
-    /// <summary>PUT: sets available to <c>level</c> (the seller's change).</summary>
+    /// <summary>PUT: sets available to <c>level</c>.</summary>
     public Task<ApiResult<StockLevel>> SetLevelAsync(string sku, long level, string? reason, CancellationToken ct = default) =>
-        SendAsync<StockLevel>(HttpMethod.Put, $"inventory/{Uri.EscapeDataString(sku)}", new StockChange(null, level, reason), admin: true, ct);
+        SendAsync<StockLevel>(HttpMethod.Put, $"inventory/{Uri.EscapeDataString(sku)}", new StockChange(null, level, reason), ct);
 
     // Operations
 
     /// <summary>The whole system's state, or null while the gateway has no <c>/admin/system</c> (an older gateway).</summary>
     public async Task<SystemStatus?> GetSystemAsync(int stuckAfterSeconds, CancellationToken ct = default)
     {
-        using var request = Admin(new HttpRequestMessage(HttpMethod.Get, $"admin/system?stuckAfter={stuckAfterSeconds.ToString(CultureInfo.InvariantCulture)}"));
+        using var request = await AuthorizedAsync(new HttpRequestMessage(HttpMethod.Get, $"admin/system?stuckAfter={stuckAfterSeconds.ToString(CultureInfo.InvariantCulture)}"));
         using var response = await http.SendAsync(request, ct);
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed) return null;
         await EnsureSuccessAsync(response, ct);
@@ -85,72 +84,68 @@ public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> opti
     }
 
     public Task<ApiResult<CrashAccepted>> CrashAsync(string service, CancellationToken ct = default) =>
-        SendAsync<CrashAccepted>(HttpMethod.Post, $"admin/{service}/crash", null, admin: true, ct);
+        SendAsync<CrashAccepted>(HttpMethod.Post, $"admin/{service}/crash", null, ct);
 
     public Task<ConsumerState?> GetConsumerAsync(string service, CancellationToken ct = default) =>
-        GetAsync<ConsumerState>($"admin/{service}/consumer", admin: true, ct);
+        GetAsync<ConsumerState>($"admin/{service}/consumer", ct);
 
     public Task<ApiResult<ConsumerState>> PauseConsumerAsync(string service, bool pause, CancellationToken ct = default) =>
-        SendAsync<ConsumerState>(HttpMethod.Post, $"admin/{service}/consumer/{(pause ? "pause" : "resume")}", null, admin: true, ct);
+        SendAsync<ConsumerState>(HttpMethod.Post, $"admin/{service}/consumer/{(pause ? "pause" : "resume")}", null, ct);
 
     public Task<ApiResult<ConsumerState>> SetFailuresAsync(string service, double rate, string mode, CancellationToken ct = default) =>
-        SendAsync<ConsumerState>(HttpMethod.Put, $"admin/{service}/consumer/failures", new FailuresChange(rate, mode), admin: true, ct);
+        SendAsync<ConsumerState>(HttpMethod.Put, $"admin/{service}/consumer/failures", new FailuresChange(rate, mode), ct);
 
     public Task<PaymentSettings?> GetPaymentSettingsAsync(CancellationToken ct = default) =>
-        GetAsync<PaymentSettings>("admin/payment/settings", admin: true, ct);
+        GetAsync<PaymentSettings>("admin/payment/settings", ct);
 
     public Task<ApiResult<PaymentSettings>> SetPaymentSettingsAsync(PaymentSettingsChange change, CancellationToken ct = default) =>
-        SendAsync<PaymentSettings>(HttpMethod.Put, "admin/payment/settings", change, admin: true, ct);
+        SendAsync<PaymentSettings>(HttpMethod.Put, "admin/payment/settings", change, ct);
 
     public Task<ReadOnlyState?> GetReadOnlyAsync(CancellationToken ct = default) =>
-        GetAsync<ReadOnlyState>("admin/gateway/read-only", admin: true, ct);
+        GetAsync<ReadOnlyState>("admin/gateway/read-only", ct);
 
     public Task<ApiResult<ReadOnlyState>> SetReadOnlyAsync(bool enabled, CancellationToken ct = default) =>
-        SendAsync<ReadOnlyState>(HttpMethod.Put, "admin/gateway/read-only", new ReadOnlyChange(enabled), admin: true, ct);
+        SendAsync<ReadOnlyState>(HttpMethod.Put, "admin/gateway/read-only", new ReadOnlyChange(enabled), ct);
 
     // Dead letters
 
     public async Task<IReadOnlyList<DeadLetterTopic>> GetDeadLetterTopicsAsync(CancellationToken ct = default) =>
-        (await GetAsync<DeadLetterTopics>("admin/deadletters", admin: true, ct))?.Topics ?? [];
+        (await GetAsync<DeadLetterTopics>("admin/deadletters", ct))?.Topics ?? [];
 
     public Task<DeadLetterListing?> GetDeadLettersAsync(string topic, int limit, CancellationToken ct = default) =>
-        GetAsync<DeadLetterListing>($"admin/deadletters?topic={Uri.EscapeDataString(topic)}&limit={limit.ToString(CultureInfo.InvariantCulture)}", admin: true, ct);
+        GetAsync<DeadLetterListing>($"admin/deadletters?topic={Uri.EscapeDataString(topic)}&limit={limit.ToString(CultureInfo.InvariantCulture)}", ct);
 
     /// <summary>All of a topic's dead letters, or one (<paramref name="partition"/> and <paramref name="offset"/>).</summary>
     public Task<ApiResult<RedriveResult>> RedriveAsync(string topic, int? partition = null, long? offset = null, CancellationToken ct = default)
     {
         var query = "topic=" + Uri.EscapeDataString(topic);
         if (partition is { } p && offset is { } o) query += $"&partition={p.ToString(CultureInfo.InvariantCulture)}&offset={o.ToString(CultureInfo.InvariantCulture)}";
-        return SendAsync<RedriveResult>(HttpMethod.Post, "admin/deadletters/redrive?" + query, null, admin: true, ct);
+        return SendAsync<RedriveResult>(HttpMethod.Post, "admin/deadletters/redrive?" + query, null, ct);
     }
 
     public Task<ApiResult<PurgeResult>> PurgeAsync(string topic, string confirm, CancellationToken ct = default) =>
-        SendAsync<PurgeResult>(HttpMethod.Post, $"admin/deadletters/purge?topic={Uri.EscapeDataString(topic)}&confirm={Uri.EscapeDataString(confirm)}", null, admin: true, ct);
+        SendAsync<PurgeResult>(HttpMethod.Post, $"admin/deadletters/purge?topic={Uri.EscapeDataString(topic)}&confirm={Uri.EscapeDataString(confirm)}", null, ct);
 
     // Plumbing
 
-    private HttpRequestMessage Admin(HttpRequestMessage request) => Authorized(request, null);
-
-    /// <summary>The operator's token, or the customer's when the call is made for <paramref name="actingFor"/>; per request, never a default header.</summary>
-    private HttpRequestMessage Authorized(HttpRequestMessage request, string? actingFor)
+    // Every call carries the person's token; none carries anything of the dashboard's own.
+    private async Task<HttpRequestMessage> AuthorizedAsync(HttpRequestMessage request)
     {
-        if ((actingFor is null ? _tokens.Operator() : _tokens.Customer(actingFor)) is { } token)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (await user.AccessTokenAsync() is { Length: > 0 } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return request;
     }
 
-    // Every call carries a token now (the public API too); `admin` only says which API a call is of.
-    private async Task<T?> GetAsync<T>(string path, bool admin, CancellationToken ct)
+    private async Task<T?> GetAsync<T>(string path, CancellationToken ct)
     {
-        using var request = Authorized(new HttpRequestMessage(HttpMethod.Get, path), null);
+        using var request = await AuthorizedAsync(new HttpRequestMessage(HttpMethod.Get, path));
         using var response = await http.SendAsync(request, ct);
         await EnsureSuccessAsync(response, ct);
         return await response.Content.ReadFromJsonAsync<T>(Json, ct);
     }
 
-    private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, bool admin, CancellationToken ct, string? actingFor = null)
+    private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
     {
-        using var request = Authorized(new HttpRequestMessage(method, path), actingFor);
+        using var request = await AuthorizedAsync(new HttpRequestMessage(method, path));
         if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: Json);
         try
         {
@@ -169,9 +164,14 @@ public sealed class GatewayClient(HttpClient http, IOptions<GatewayOptions> opti
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode) return;
-        throw new GatewayException(ProblemText.From(response.StatusCode, await response.Content.ReadAsStringAsync(ct)));
+        var problem = ProblemText.From(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
+        // The cookie ends with the token, a little before the gateway stops accepting it (its clock skew), so
+        // a reload is what takes the person to the sign-in page.
+        throw new GatewayException(response.StatusCode == HttpStatusCode.Unauthorized
+            ? $"The gateway no longer accepts your sign-in: reload the page to sign in again ({problem})."
+            : problem);
     }
 }
 
-/// <summary>The gateway answered a read with an error (a 503 while a service it asks is down, a 401 with a wrong key).</summary>
+/// <summary>The gateway answered a read with an error (a 503 while a service it asks is down, a 401 once the token expired).</summary>
 public sealed class GatewayException(string message) : Exception(message);

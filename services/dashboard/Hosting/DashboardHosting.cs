@@ -26,7 +26,7 @@ public static class DashboardHosting
         services.AddHttpClient<GatewayClient>(http => GatewayClient.Configure(http, gateway));
         services.AddSingleton<LoadTestService>();
 
-        services.AddOperatorSignIn();
+        builder.AddDashboardSignIn();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddHealthChecks();

@@ -1,10 +1,7 @@
 using OrderStream.Contracts;
 namespace OrderStream.Dashboard.Hosting;
 
-/// <summary>
-/// Where the gateway is, how the dashboard authenticates to it (<c>Gateway__SigningKeyFile</c> or
-/// <c>Gateway__Token</c>) and the sign-in key (<c>Gateway__BaseUrl</c>, <c>Gateway__AdminKey</c>).
-/// </summary>
+/// <summary>Where the gateway is (<c>Gateway__BaseUrl</c>). The dashboard holds no credential for it: each call carries the signed-in person's token.</summary>
 public sealed class GatewayOptions
 {
     public const string Section = "Gateway";
@@ -12,19 +9,11 @@ public sealed class GatewayOptions
     public string BaseUrl { get; set; } = "http://127.0.0.1:5080";
 
     /// <summary>
-    /// The key asked for at sign-in (the gateway no longer knows it: calls carry bearer tokens). Without one
-    /// nobody can sign in, which is the safe failure.
-    /// </summary>
-    public string? AdminKey { get; set; }
-
-    /// <summary>
-    /// The private key of a stack on this machine (<c>.local/identity/signing-key.pem</c>): the dashboard mints
-    /// its own tokens with it (<see cref="Gateway.DashboardTokens"/>). Until it signs its users in itself.
+    /// The private key of a stack on this machine (<c>.local/identity/signing-key.pem</c>), for the load test page
+    /// only: its simulated customers each place and poll orders with a token of their own, minted with it
+    /// (<see cref="Gateway.DashboardTokens"/>). Unset (compose, Kubernetes): the load test page cannot run.
     /// </summary>
     public string? SigningKeyFile { get; set; }
-
-    /// <summary>Without <see cref="SigningKeyFile"/>: the bearer token every call sends (an admin's, from the identity provider).</summary>
-    public string? Token { get; set; }
 
     /// <summary>Each call's timeout: a page's poll must fail fast when the gateway is down, not hang the page.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -80,16 +80,17 @@ public sealed class LoadTestService(IOptions<GatewayOptions> gateway, IOptions<C
     public (LoadRun? Run, string? Error) Start(LoadRequest request)
     {
         if (request.Validate() is { Count: > 0 } errors) return (null, string.Join("; ", errors));
+        // Each load user places and polls as itself (the gateway takes an order's user from its token).
+        if (DashboardTokens.For(gateway.Value) is not { } tokens)
+            return (null, "The load test acts as many customers and mints their tokens with a local stack's signing key (Gateway__SigningKeyFile), which is not set here: use deploy/local/load.sh or k6 (docs/deploy.md).");
         LoadRun run;
         lock (_lock)
         {
             if (IsBusy) return (null, "A load test is running already (one at a time per dashboard).");
-            // Each load user places and polls as itself (the gateway takes an order's user from its token).
-            var tokens = DashboardTokens.For(gateway.Value);
             var options = new LoadOptions(new Uri(gateway.Value.BaseUrl), request.Scenario())
             {
                 DeclineShare = request.DeclineShare,
-                TokenFor = user => tokens.Customer(user) ?? "",
+                TokenFor = tokens.Customer,
             };
             run = Current = new LoadRun(request, options);
         }

@@ -52,7 +52,11 @@ public static class IdentityDefaults
         foreach (var handler in jwt.TokenHandlers) await handler.ValidateTokenAsync(token, jwt.TokenValidationParameters);
     }
 
-    private static void Configure(JwtBearerOptions jwt, AuthOptions auth)
+    /// <summary>
+    /// The rules a token is validated by, from <paramref name="auth"/>: the services' bearer scheme, and the
+    /// dashboard's sign-in with a pasted token (so it accepts exactly the tokens the services accept).
+    /// </summary>
+    public static void Configure(JwtBearerOptions jwt, AuthOptions auth)
     {
         // The claims as the token names them (sub, roles), not remapped to long WS-* URIs.
         jwt.MapInboundClaims = false;
@@ -109,7 +113,8 @@ public static class IdentityDefaults
             $"The token is valid, but none of its roles ({string.Join(", ", context.HttpContext.User.FindAll(RolesClaim).Select(c => c.Value).DefaultIfEmpty("none"))}) may do this.");
 
     // What went wrong, in words a client can act on; never the library's message, which names keys and internals.
-    private static (string Title, string Detail) Describe(Exception? failure) => failure switch
+    /// <summary>Why a token was refused, as a title and a detail a person can act on (null: no token at all).</summary>
+    public static (string Title, string Detail) Describe(Exception? failure) => failure switch
     {
         null => ("A bearer token is required", "Send 'Authorization: Bearer <token>' (locally: deploy/local/ordersctl token --role <role> --user <id>)."),
         SecurityTokenExpiredException => ("The token expired", "Get a new token."),

@@ -22,27 +22,19 @@ public sealed class OrderDraft
     public const int MaxLines = 100;
     public const string Currency = "EUR";
 
-    public string UserId { get; set; } = "alice";
-
-    /// <summary>Make payment decline the order: the user id gets payment's decline prefix (Payment__DeclineUserPrefix).</summary>
-    public bool Decline { get; set; }
+    /// <summary>
+    /// The signed-in customer's id (the token's <c>sub</c>): the gateway places an order for the token's user
+    /// only, so the form has no user to choose.
+    /// </summary>
+    public string UserId { get; set; } = "";
 
     public List<DraftLine> Lines { get; } = [new()];
 
-    /// <summary>The user the order is placed for: with <paramref name="declinePrefix"/> in front when it should be declined.</summary>
-    public string EffectiveUserId(string declinePrefix)
-    {
-        var user = UserId.Trim();
-        if (!Decline || user.StartsWith(declinePrefix, StringComparison.Ordinal)) return user;
-        var declined = $"{declinePrefix}-{user}";
-        return declined.Length <= MaxUserIdLength ? declined : declined[..MaxUserIdLength];
-    }
-
-    public (PlaceOrderRequest? Request, IReadOnlyList<string> Errors) Build(string declinePrefix = "decline")
+    public (PlaceOrderRequest? Request, IReadOnlyList<string> Errors) Build()
     {
         var errors = new List<string>();
         var user = UserId?.Trim() ?? "";
-        if (user.Length is 0 or > MaxUserIdLength) errors.Add($"User: 1-{MaxUserIdLength} characters");
+        if (user.Length is 0 or > MaxUserIdLength) errors.Add($"User: 1-{MaxUserIdLength} characters (sign in as a customer)");
         if (Lines.Count is 0 or > MaxLines) errors.Add($"Lines: 1-{MaxLines}");
         for (var i = 0; i < Lines.Count; i++)
         {
@@ -53,6 +45,6 @@ public sealed class OrderDraft
         }
         if (errors.Count > 0) return (null, errors);
         var lines = Lines.Select(l => new OrderLine(l.Sku.Trim(), l.Qty, l.Price)).ToList();
-        return (new PlaceOrderRequest(EffectiveUserId(declinePrefix), Currency, lines), errors);
+        return (new PlaceOrderRequest(user, Currency, lines), errors);
     }
 }
