@@ -304,10 +304,15 @@ up() {
   wait_ready "${starting[@]}"
   local dashboard="http://127.0.0.1:${PORT[dashboard]}   (sign in with the key in $STATE/admin.key)"
 
-  echo "Seeding $SEED_SKUS SKUs with $SEED_QTY units each ..."
+  echo "Seeding $SEED_SKUS SKUs with $SEED_QTY units each, priced 4.99, 9.99, 14.99, ... EUR ..."
+  # Stock, and the catalogue entry every order is priced from (a SKU without one is not for sale).
+  # The price change is a protected write: the operator key for now (the seller role once tokens carry roles).
   for i in $(seq -f "%03g" 1 "$SEED_SKUS"); do
     curl -fs -o /dev/null -X POST "http://127.0.0.1:${PORT[inventory]}/inventory/SKU-$i/restock" \
       -H 'Content-Type: application/json' -d "{\"quantity\": $SEED_QTY}"
+    curl -fs -o /dev/null -X PUT "http://127.0.0.1:${PORT[inventory]}/products/SKU-$i" \
+      -H "X-Api-Key: $(cat "$STATE/admin.key")" -H 'Content-Type: application/json' \
+      -d "{\"name\": \"Demo product $i\", \"unitPrice\": $((10#$i * 5 - 1)).99, \"currency\": \"EUR\"}"
   done
 
   local key others=""
@@ -317,7 +322,7 @@ up() {
   cat <<INFO
 
 OrderStream is up.
-  Gateway:        http://127.0.0.1:${PORT[gateway]}   (POST /orders, GET /orders/{id}, GET /inventory)
+  Gateway:        http://127.0.0.1:${PORT[gateway]}   (POST /orders, GET /orders/{id}, GET /inventory, GET /products)
   Dashboard:      $dashboard
   Traces:         $traces
 ${others}  PostgreSQL:     127.0.0.1:$PG_PORT (databases $(IFS=,; echo "${databases[*]}" | sed 's/,/, /g'))

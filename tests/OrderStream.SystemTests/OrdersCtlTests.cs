@@ -19,6 +19,9 @@ public sealed class OrdersCtlTests(OrderStreamStack stack) : IClassFixture<Order
         var seeded = await RunAsync("seed", "CTL-1", "25");
         Assert.Equal("CTL-1: available 25, reserved 0, sold 0, received 25", seeded.Trim());
         Assert.Equal(new Orders.Stock("CTL-1", 25, 0, 0, 25), await stack.Http.GetFromJsonAsync<Orders.Stock>("/inventory/CTL-1"));
+        // Stock alone is not for sale: the catalogue price is what the order below is charged.
+        Assert.Equal("CTL-1: Blue mug, 3.5 EUR", (await RunAsync("price", "CTL-1", "3.50", "eur", "Blue mug")).Trim());
+        Assert.Contains("price must be a number", await RunAsync(["price", "CTL-1", "3.505"], expectedExit: 2));
 
         var id = await stack.PlaceAsync(Orders.Body("ctl-alice", ("CTL-1", 2, 3.50m)));
         await stack.WaitSettledAsync(id, Settle);

@@ -108,11 +108,12 @@ public sealed class DashboardStack : IAsyncLifetime
         return (context, page);
     }
 
-    /// <summary>Adds stock to a SKU (creating it) through the gateway's admin API.</summary>
+    /// <summary>Adds stock to a SKU (creating it) through the gateway's admin API, and lists it in the catalogue at 2.50 EUR.</summary>
     public async Task SeedAsync(string sku, int quantity)
     {
         var response = await Admin.PostAsJsonAsync($"/admin/inventory/{sku}", new { quantity, reason = "ui test seed" });
         response.EnsureSuccessStatusCode();
+        (await Admin.PutAsJsonAsync($"/products/{sku}", new { name = $"Product {sku}", unitPrice = 2.50m, currency = "EUR" })).EnsureSuccessStatusCode();
     }
 
     /// <summary>Places an order through the gateway's public API (for orders the test does not place in the UI).</summary>
