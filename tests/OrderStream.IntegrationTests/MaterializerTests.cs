@@ -226,7 +226,7 @@ public sealed class MaterializerTests(MaterializerFixture materializer) : IClass
     {
         var old = Guid.CreateVersion7();
         await ApplyAsync(new OrderCreatedV1(old, "stuck-user", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow.AddMinutes(-10)));
-        await ApplyAsync(new InventoryReservedV1(old, "stuck-user", Lines, 3.00m, "EUR"));
+        await ApplyAsync(new InventoryReservedV2(old, "stuck-user", [new PricedLine("M-1", 1, 3.00m)], 3.00m, "EUR"));
         var fresh = Guid.CreateVersion7();
         await ApplyAsync(new OrderCreatedV1(fresh, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
         var settled = Guid.CreateVersion7();
