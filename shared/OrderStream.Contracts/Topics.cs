@@ -52,6 +52,12 @@ public static class Topics
         InventoryReservedV1,
     ];
 
+    /// <summary>
+    /// Versions on their way out: still consumed (so events written before a rollout settle), no longer produced by
+    /// anyone. Each goes, with its subscriptions, once no consumer group has a message of it left (docs/envelope.md).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Retiring = [InventoryReservedV1];
+
     /// <summary>The dead-letter topic that takes the messages of <paramref name="topic"/> that can never succeed.</summary>
     public static string DeadLetter(string topic) => topic + ".dlq";
 
