@@ -189,7 +189,8 @@ function retryAfterSeconds(res) {
 }
 
 // 1-3 distinct SKUs, 1-3 units each, prices in whole cents; amount computed in cents so
-// it equals the server's decimal sum exactly.
+// it equals the server's decimal sum exactly. The gateway still validates price and amount
+// but ignores them: every order is charged the catalogue's prices (GET /products).
 function makeOrder() {
   const lines = 1 + randomInt(Math.min(3, SKUS.length));
   const skus = shuffle(SKUS.slice()).slice(0, lines);

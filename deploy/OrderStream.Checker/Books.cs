@@ -16,14 +16,15 @@ public sealed record StockRow(string Sku, long Available, long Reserved, long So
 
 public sealed record ReservationRow(string OrderId, string Sku, int Qty, string Status);
 
-public sealed record PaymentRow(string OrderId, string Status);
+/// <summary>A payment decision and the amount it was for (null in hand-made books that do not care).</summary>
+public sealed record PaymentRow(string OrderId, string Status, decimal? Amount = null, string? Currency = null);
 
 /// <summary>What inventory holds for an order (<c>inventory_orders</c>): its status and, once closed, why (SAGA_TIMEOUT, CANCELLED, ...).</summary>
 public sealed record InventoryOrderRow(string OrderId, string Status, string? Reason);
 
-/// <summary>An order_view row: the status and the facts it was derived from.</summary>
+/// <summary>An order_view row: the status and the facts it was derived from, and the amount it shows.</summary>
 public sealed record ViewRow(string OrderId, string Status, string? Reason, bool SeenReserved, string? InventoryFailure, bool SeenAuthorized, string? PaymentFailure,
-    string? ReleaseReason = null, bool SeenSold = false, bool SeenReturned = false);
+    string? ReleaseReason = null, bool SeenSold = false, bool SeenReturned = false, decimal? Amount = null, string? Currency = null);
 
 /// <summary>How many timeline rows of one event type an order has in the view.</summary>
 public sealed record TimelineCount(string OrderId, string Type, long Count);
@@ -86,12 +87,12 @@ public static class BooksReader
 
     private const string InventoryOrdersSql = "SELECT order_id::text AS OrderId, status AS Status, reason AS Reason FROM inventory_orders";
 
-    private const string PaymentsSql = "SELECT order_id::text AS OrderId, status AS Status FROM payments";
+    private const string PaymentsSql = "SELECT order_id::text AS OrderId, status AS Status, amount AS Amount, currency AS Currency FROM payments";
 
     private const string ViewsSql = """
         SELECT order_id::text AS OrderId, status AS Status, reason AS Reason, seen_reserved AS SeenReserved,
                inventory_failure AS InventoryFailure, seen_authorized AS SeenAuthorized, payment_failure AS PaymentFailure,
-               release_reason AS ReleaseReason, seen_sold AS SeenSold, seen_returned AS SeenReturned
+               release_reason AS ReleaseReason, seen_sold AS SeenSold, seen_returned AS SeenReturned, amount AS Amount, currency AS Currency
         FROM order_view
         """;
 

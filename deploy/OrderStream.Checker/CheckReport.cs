@@ -16,6 +16,7 @@ public static class CheckNames
     public const string DuplicateReleases = "inventory.duplicate-releases";
     public const string MixedReservations = "inventory.mixed-reservations";
     public const string DuplicatePayments = "payment.duplicate-decisions";
+    public const string PaymentAmounts = "payment.amounts";
     public const string DuplicateTimelineEvents = "view.duplicate-events";
     public const string StockBalance = "stock.balance";
     public const string StockNegative = "stock.negative";

@@ -76,6 +76,13 @@ public static class Checks
             allOrders.Select(id => (id, rows: payments[id].Count(), a: EventCount(id, Topics.PaymentAuthorized), f: EventCount(id, Topics.PaymentFailed),
                     u: EventCount(id, Topics.PaymentVoided) + EventCount(id, Topics.PaymentRefunded)))
                 .Where(x => x.rows > 1 || x.a + x.f > 1 || x.u > 1).Select(x => $"{x.id}: {x.rows} payments, {x.a} authorized, {x.f} failed, {x.u} voided/refunded events"));
+        // The money: what payment decided on is what the view shows for a reserved order, both being the amount inventory
+        // priced from its catalogue (inventory.reserved.v2), or the order's own for a retiring v1 reservation.
+        Add(CheckNames.PaymentAmounts, "reserved orders whose payment amount or currency differs from the amount the view shows (the priced amount)",
+            books.Payments.Where(p => p.Amount is not null && views.TryGetValue(p.OrderId, out var v) && v.SeenReserved && v.Amount is not null
+                    && (p.Amount != v.Amount || p.Currency?.Trim() != v.Currency?.Trim()))
+                .OrderBy(p => p.OrderId, StringComparer.Ordinal)
+                .Select(p => $"{p.OrderId}: payment {p.Amount} {p.Currency}, view {views[p.OrderId].Amount} {views[p.OrderId].Currency}"));
         Add(CheckNames.DuplicateTimelineEvents, "an event type in an order's timeline more than once (two events where the saga emits one)",
             books.Timeline.Where(t => t.Count > 1).OrderBy(t => t.OrderId, StringComparer.Ordinal).Select(t => $"{t.OrderId}: {t.Type} x{t.Count}"));
 
@@ -155,7 +162,7 @@ public static class Checks
         {
             var why = new List<string>();
             var types = timeline[id].Select(t => t.Type).ToHashSet(StringComparer.Ordinal);
-            if (types.Contains(Topics.InventoryReserved) && types.Contains(Topics.InventoryFailed)) why.Add("timeline reserved+failed");
+            if ((types.Contains(Topics.InventoryReserved) || types.Contains(Topics.InventoryReservedV1)) && types.Contains(Topics.InventoryFailed)) why.Add("timeline reserved+failed");
             if (types.Contains(Topics.PaymentAuthorized) && types.Contains(Topics.PaymentFailed)) why.Add("timeline authorized+failed");
             if (types.Contains(Topics.InventorySold) && types.Contains(Topics.InventoryReleased)) why.Add("timeline sold+released");
             if (views.TryGetValue(id, out var v))

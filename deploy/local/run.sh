@@ -309,12 +309,16 @@ up() {
                   (sign in with a token: deploy/local/ordersctl token --role admin --user ada --ttl 8h;
                    a customer sees their own orders, a seller the stock, an admin everything: docs/security.md)"
 
-  echo "Seeding $SEED_SKUS SKUs with $SEED_QTY units each ..."
-  # Stock is the seller's: the seeding runs with a short-lived seller token, sent from a pipe (not the process list).
+  echo "Seeding $SEED_SKUS SKUs with $SEED_QTY units each, priced 4.99, 9.99, 14.99, ... EUR ..."
+  # Stock, and the catalogue entry every order is priced from (a SKU without one is not for sale), are the
+  # seller's: the seeding runs with a short-lived seller token, sent from a pipe (not the process list).
   local seller; seller=$(dotnet "$STACK_DLL" token --state "$STATE" --role seller --user run.sh --ttl 10m)
   for i in $(seq -f "%03g" 1 "$SEED_SKUS"); do
     curl -fs -o /dev/null -X POST "http://127.0.0.1:${PORT[inventory]}/inventory/SKU-$i/restock" \
       -H @<(printf 'Authorization: Bearer %s\n' "$seller") -H 'Content-Type: application/json' -d "{\"quantity\": $SEED_QTY}"
+    curl -fs -o /dev/null -X PUT "http://127.0.0.1:${PORT[inventory]}/products/SKU-$i" \
+      -H @<(printf 'Authorization: Bearer %s\n' "$seller") -H 'Content-Type: application/json' \
+      -d "{\"name\": \"Demo product $i\", \"unitPrice\": $((10#$i * 5 - 1)).99, \"currency\": \"EUR\"}"
   done
 
   local key others=""
@@ -324,7 +328,7 @@ up() {
   cat <<INFO
 
 OrderStream is up.
-  Gateway:        http://127.0.0.1:${PORT[gateway]}   (POST /orders, GET /orders/{id}, GET /inventory)
+  Gateway:        http://127.0.0.1:${PORT[gateway]}   (POST /orders, GET /orders/{id}, GET /inventory, GET /products)
   Dashboard:      $dashboard
   Traces:         $traces
 ${others}  PostgreSQL:     127.0.0.1:$PG_PORT (databases $(IFS=,; echo "${databases[*]}" | sed 's/,/, /g'))

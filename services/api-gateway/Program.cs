@@ -29,6 +29,7 @@ await app.UseServiceDefaultsAsync(typeof(Program).Assembly);
 app.UseRateLimiter();
 app.MapOrderEndpoints();
 app.MapInventoryEndpoints();
+app.MapProductEndpoints();
 app.MapGatewayAdmin();
 app.MapDeadLetters();
 app.MapSystemStatus();

@@ -22,6 +22,7 @@ builder.Services.AddHostedService<ExpireReservations>();
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);
 app.MapInventoryEndpoints();
+app.MapProductEndpoints();
 app.MapAdmin("inventory").MapInventoryAdmin();
 app.Run();
 

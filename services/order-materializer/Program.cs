@@ -14,6 +14,8 @@ builder.Services.AddOrderViewCache(builder.Configuration);
 builder.Services.AddEventConsumer()
     .WithBatch<ProjectedOrders, OrderProjection>()
     .Subscribe<OrderCreatedV1, OrderProjection>()
+    .Subscribe<InventoryReservedV2, OrderProjection>()
+    // The retiring version, until no message of it is left (docs/envelope.md, "Versioning").
     .Subscribe<InventoryReservedV1, OrderProjection>()
     .Subscribe<InventoryFailedV1, OrderProjection>()
     .Subscribe<InventoryReleasedV1, OrderProjection>()

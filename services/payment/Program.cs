@@ -14,6 +14,8 @@ builder.Services.AddSingleton<PaymentSettings>();
 // One PaymentBook per consumer transaction: loaded once, the handlers of a batch decide on it in memory, written back once.
 builder.Services.AddEventConsumer()
     .WithBatch<PaymentBook, PaymentBatch>()
+    .Subscribe<InventoryReservedV2, AuthorizePayment>()
+    // The retiring version, until no message of it is left (docs/envelope.md, "Versioning").
     .Subscribe<InventoryReservedV1, AuthorizePayment>()
     .Subscribe<InventoryReleasedV1, CompensatePayment>()
     .Subscribe<InventoryReturnedV1, CompensatePayment>();

@@ -81,7 +81,8 @@ public static class Catalogue
 
     public static readonly ServiceSpec Payment = new(
         Name: "payment", Key: "payment", Project: "OrderStream.Payment", Port: 5082, Kind: ServiceKind.Saga,
-        Consumes: [Topics.InventoryReserved, Topics.InventoryReleased, Topics.InventoryReturned],
+        // Both versions of inventory.reserved until v1 is retired: events written before the rollout still settle.
+        Consumes: [Topics.InventoryReserved, Topics.InventoryReservedV1, Topics.InventoryReleased, Topics.InventoryReturned],
         Produces: [Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.PaymentVoided, Topics.PaymentRefunded],
         Calls: [],
         UsesRedis: false);

@@ -3,7 +3,11 @@ namespace OrderStream.Contracts;
 // A v1 record is frozen: an optional field may be added (consumers ignore unknown fields);
 // anything else is a new .v2 topic and record. Each has a JSON schema in docs/events/.
 
-/// <summary>One line of an order: <paramref name="Qty"/> units of <paramref name="Sku"/> at <paramref name="Price"/> each.</summary>
+/// <summary>
+/// One line of an order: <paramref name="Qty"/> units of <paramref name="Sku"/> at <paramref name="Price"/> each. In an
+/// order.created it is the price the client quoted (0 when it quoted none), which decides nothing: inventory prices the
+/// order from its catalogue. In the order view it is the catalogue's price once inventory reserved the order.
+/// </summary>
 public sealed record OrderLine(string Sku, int Qty, decimal Price);
 
 /// <summary><paramref name="Qty"/> units of <paramref name="Sku"/>, without a price (stock movements).</summary>
@@ -16,9 +20,26 @@ public sealed record OrderCreatedV1(
     public static string Topic => Topics.OrderCreated;
 }
 
-/// <summary>Inventory reserved every line of the order.</summary>
+/// <summary>
+/// Inventory reserved every line of the order, priced as the order asked (the client's prices). Retiring: no longer
+/// written (see <see cref="InventoryReservedV2"/>), still read by payment and the materializer during the rollout.
+/// </summary>
 public sealed record InventoryReservedV1(
     Guid OrderId, string UserId, IReadOnlyList<OrderLine> Items, decimal Amount, string Currency) : IEvent
+{
+    public static string Topic => Topics.InventoryReservedV1;
+}
+
+/// <summary>One reserved line: <paramref name="Qty"/> units of <paramref name="Sku"/> at the catalogue's <paramref name="UnitPrice"/>.</summary>
+public sealed record PricedLine(string Sku, int Qty, decimal UnitPrice);
+
+/// <summary>
+/// Inventory reserved every line of the order and priced each from its catalogue when it reserved it: one line per SKU
+/// (lines of one SKU merged), <paramref name="Amount"/> = the sum of qty x unitPrice, in <paramref name="Currency"/>.
+/// What payment authorizes and the order view shows; a price in the order request never gets here.
+/// </summary>
+public sealed record InventoryReservedV2(
+    Guid OrderId, string UserId, IReadOnlyList<PricedLine> Lines, decimal Amount, string Currency) : IEvent
 {
     public static string Topic => Topics.InventoryReserved;
 }

@@ -7,7 +7,17 @@ namespace OrderStream.Contracts;
 public static class Topics
 {
     public const string OrderCreated = "order.created.v1";
-    public const string InventoryReserved = "inventory.reserved.v1";
+    /// <summary>
+    /// The current inventory.reserved: every line priced from inventory's catalogue (<see cref="InventoryReservedV2"/>).
+    /// The name without a version is the one producers write; a version bump moves it on.
+    /// </summary>
+    public const string InventoryReserved = "inventory.reserved.v2";
+    /// <summary>
+    /// The retiring inventory.reserved, priced as the client asked (<see cref="InventoryReservedV1"/>). Nothing writes it any
+    /// more; payment and the materializer still read it so events written before the rollout settle (docs/envelope.md,
+    /// "Versioning"). Retired, with its subscriptions, once no consumer has a message of it left.
+    /// </summary>
+    public const string InventoryReservedV1 = "inventory.reserved.v1";
     public const string InventoryFailed = "inventory.failed.v1";
     public const string InventoryReleased = "inventory.released.v1";
     public const string PaymentAuthorized = "payment.authorized.v1";
@@ -20,12 +30,13 @@ public static class Topics
     public const string PaymentVoided = "payment.voided.v1";
     public const string PaymentRefunded = "payment.refunded.v1";
 
-    /// <summary>All saga topics: the happy path's in the order it meets them, then compensation's.</summary>
+    /// <summary>All saga topics: the happy path's in the order it meets them, then compensation's, then the retiring versions.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         OrderCreated, InventoryReserved, InventoryFailed, InventoryReleased,
         PaymentAuthorized, PaymentFailed, OrderUpdated, InventoryAdjusted,
         OrderCancelRequested, InventorySold, InventoryReturned, PaymentVoided, PaymentRefunded,
+        InventoryReservedV1,
     ];
 
     /// <summary>
@@ -38,7 +49,14 @@ public static class Topics
         OrderCreated, InventoryReserved, InventoryFailed, InventoryReleased,
         PaymentAuthorized, PaymentFailed,
         OrderCancelRequested, InventorySold, InventoryReturned, PaymentVoided, PaymentRefunded,
+        InventoryReservedV1,
     ];
+
+    /// <summary>
+    /// Versions on their way out: still consumed (so events written before a rollout settle), no longer produced by
+    /// anyone. Each goes, with its subscriptions, once no consumer group has a message of it left (docs/envelope.md).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Retiring = [InventoryReservedV1];
 
     /// <summary>The dead-letter topic that takes the messages of <paramref name="topic"/> that can never succeed.</summary>
     public static string DeadLetter(string topic) => topic + ".dlq";

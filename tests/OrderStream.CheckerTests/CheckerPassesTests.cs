@@ -74,7 +74,7 @@ public sealed class CheckerPassesTests(PassingRun run, ITestOutputHelper output)
         Assert.Equal(4, report.DeadLetters.Count);
         Assert.All(report.DeadLetters, d => Assert.True(d.AccountedFor));
         Assert.Equal(
-            ["inventory.reserved.v1 by order-materializer", "inventory.reserved.v1 by payment", "order.created.v1 by inventory", "order.created.v1 by order-materializer"],
+            [$"{Topics.InventoryReserved} by order-materializer", $"{Topics.InventoryReserved} by payment", "order.created.v1 by inventory", "order.created.v1 by order-materializer"],
             report.DeadLetters.Select(d => $"{d.OriginalTopic} by {d.ConsumerGroup}").Order(StringComparer.Ordinal));
 
         var consumers = report.Consumers.ToDictionary(c => c.Group);

@@ -17,10 +17,18 @@ public sealed class InventoryTests(InventoryFixture inventory) : IClassFixture<I
 {
     private sealed record Stock(string Sku, long Available, long Reserved, long Sold, long Received);
 
-    private async Task SeedAsync(string sku, long quantity) =>
+    private async Task SeedAsync(string sku, long quantity)
+    {
         (await inventory.Http.PostAsJsonAsync($"/inventory/{sku}/restock", new { quantity })).EnsureSuccessStatusCode();
+        using var admin = inventory.Service.AdminClient();
+        await OrderStreamStack.PriceAsync(admin, sku, OrderStreamStack.DefaultPrice);
+    }
 
     private async Task<Stock> StockAsync(string sku) => (await inventory.Http.GetFromJsonAsync<Stock>($"/inventory/{sku}"))!;
+
+    /// <summary>An order's lines as inventory prices them: one per SKU, in SKU order, at the catalogue's price.</summary>
+    private static List<PricedLine> Priced(IEnumerable<OrderLine> items) =>
+        [.. items.GroupBy(i => i.Sku).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new PricedLine(g.Key, g.Sum(i => i.Qty), OrderStreamStack.DefaultPrice))];
 
     private static OrderCreatedV1 Order(params (string Sku, int Qty)[] lines) =>
         new(Guid.CreateVersion7(), "u", lines.Select(l => new OrderLine(l.Sku, l.Qty, 1m)).ToList(), lines.Sum(l => l.Qty), "EUR", DateTimeOffset.UtcNow);
@@ -33,7 +41,8 @@ public sealed class InventoryTests(InventoryFixture inventory) : IClassFixture<I
         var fits = Order(("I-A", 2), ("I-B", 1));
         await inventory.Kafka.ProduceEventAsync(fits);
         var reserved = (await inventory.WaitForEventsAsync(Topics.InventoryReserved, fits.OrderId)).Single();
-        Assert.Equal(fits.Items, reserved.Payload.Deserialize<InventoryReservedV1>(EventJson.Options)!.Items);
+        // Priced from the catalogue (the order's own price, 1, decides nothing).
+        Assert.Equal(Priced(fits.Items), reserved.Payload.Deserialize<InventoryReservedV2>(EventJson.Options)!.Lines);
 
         var tooMuch = Order(("I-A", 1), ("I-B", 1));
         await inventory.Kafka.ProduceEventAsync(tooMuch);
@@ -180,13 +189,13 @@ public sealed class InventoryTests(InventoryFixture inventory) : IClassFixture<I
             }
         }, Topics.OrderCreated, Topics.OrderCancelRequested);
 
-        var (reserved, failed, released) = (Read<InventoryReservedV1>(Topics.InventoryReserved), Read<InventoryFailedV1>(Topics.InventoryFailed), Read<InventoryReleasedV1>(Topics.InventoryReleased));
+        var (reserved, failed, released) = (Read<InventoryReservedV2>(Topics.InventoryReserved), Read<InventoryFailedV1>(Topics.InventoryFailed), Read<InventoryReleasedV1>(Topics.InventoryReleased));
         var reservedHot = hot.Where(o => reserved[o.OrderId].Count() == 1).ToList();
         var failedHot = hot.Where(o => failed[o.OrderId] is var f && f.Count() == 1 && f.Single().Reason == FailureReasons.OutOfStock).ToList();
         Assert.Equal((30, 10), (reservedHot.Count, failedHot.Count));
         Assert.Empty(reservedHot.Intersect(failedHot));
         foreach (var order in multi)
-            Assert.Equal(order.Items, reserved[order.OrderId].Single().Items);
+            Assert.Equal(Priced(order.Items), reserved[order.OrderId].Single().Lines);
         Assert.Equal((FailureReasons.UnknownSku, "I-NOPE"), failed[unknown.OrderId].Single() is var u ? (u.Reason, u.Sku) : default);
         foreach (var order in cancelledEarly)
         {

@@ -51,6 +51,50 @@ public sealed class MaterializerTests(MaterializerFixture materializer) : IClass
     }
 
     [Fact]
+    public async Task The_view_shows_the_lines_and_amount_inventory_priced_whichever_of_them_and_the_order_comes_first()
+    {
+        // The client asked 0.01 for an item the catalogue sells at 999.00, and two of another at 0.01.
+        OrderLine[] asked = [new("M-9", 1, 0.01m), new("M-8", 2, 0.01m)];
+        PricedLine[] priced = [new("M-8", 2, 1.25m), new("M-9", 1, 999.00m)];
+        OrderLine[] shown = [new("M-8", 2, 1.25m), new("M-9", 1, 999.00m)];
+
+        var createdFirst = Guid.CreateVersion7();
+        var pending = await ApplyAsync(new OrderCreatedV1(createdFirst, "u", asked, 0.03m, "EUR", DateTimeOffset.UtcNow));
+        Assert.Equal(0.03m, pending.Amount); // not priced yet: what the order asked, which decides nothing
+        var reserved = await ApplyAsync(new InventoryReservedV2(createdFirst, "u", priced, 1001.50m, "EUR"));
+        Assert.Equal((1001.50m, "EUR"), (reserved.Amount, reserved.Currency));
+        Assert.Equal(shown, reserved.Items!);
+
+        var pricedFirst = Guid.CreateVersion7();
+        await ApplyAsync(new InventoryReservedV2(pricedFirst, "u", priced, 1001.50m, "EUR"));
+        await ApplyAsync(new PaymentAuthorizedV1(pricedFirst, Guid.CreateVersion7(), 1001.50m, "EUR"));
+        await ApplyAsync(new InventorySoldV1(pricedFirst, [new SkuQuantity("M-8", 2), new SkuQuantity("M-9", 1)]));
+        var confirmed = await ApplyAsync(new OrderCreatedV1(pricedFirst, "u", asked, 0.03m, "EUR", DateTimeOffset.UtcNow));
+        Assert.Equal((OrderStatus.Confirmed, 1001.50m, "u"), (confirmed.Status, confirmed.Amount, confirmed.UserId));
+        Assert.Equal(shown, confirmed.Items!);
+    }
+
+    [Fact]
+    public async Task Replayed_v1_reservations_from_before_the_rollout_still_settle_the_order_at_its_own_amount()
+    {
+        var id = Guid.CreateVersion7();
+        await ApplyAsync(new OrderCreatedV1(id, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
+        var reserved = await ApplyAsync(new InventoryReservedV1(id, "u", Lines, 3.00m, "EUR"));
+        Assert.Contains(reserved.Timeline, t => t.Type == Topics.InventoryReservedV1);
+        await ApplyAsync(new PaymentAuthorizedV1(id, Guid.CreateVersion7(), 3.00m, "EUR"));
+        var confirmed = await ApplyAsync(new InventorySoldV1(id, [new SkuQuantity("M-1", 1)]));
+        Assert.Equal((OrderStatus.Confirmed, 3.00m), (confirmed.Status, confirmed.Amount));
+        Assert.Equal(Lines, confirmed.Items!);
+
+        // The same v1 event replayed (its own event id): applied once, nothing moves.
+        var eventId = reserved.Timeline.Single(t => t.Type == Topics.InventoryReservedV1).EventId;
+        await materializer.Kafka.ProduceEventAsync(new InventoryReservedV1(id, "u", Lines, 3.00m, "EUR"), eventId);
+        await materializer.WaitCaughtUpAsync("order-materializer", Topics.InventoryReservedV1);
+        var after = await ViewAsync(id);
+        Assert.Equal((OrderStatus.Confirmed, confirmed.SettledAt, 4), (after!.Status, after.SettledAt, after.Timeline.Count));
+    }
+
+    [Fact]
     public async Task A_declined_order_fails_whatever_order_its_events_come_in_and_never_moves_back()
     {
         var id = Guid.CreateVersion7();
@@ -182,7 +226,7 @@ public sealed class MaterializerTests(MaterializerFixture materializer) : IClass
     {
         var old = Guid.CreateVersion7();
         await ApplyAsync(new OrderCreatedV1(old, "stuck-user", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow.AddMinutes(-10)));
-        await ApplyAsync(new InventoryReservedV1(old, "stuck-user", Lines, 3.00m, "EUR"));
+        await ApplyAsync(new InventoryReservedV2(old, "stuck-user", [new PricedLine("M-1", 1, 3.00m)], 3.00m, "EUR"));
         var fresh = Guid.CreateVersion7();
         await ApplyAsync(new OrderCreatedV1(fresh, "u", Lines, 3.00m, "EUR", DateTimeOffset.UtcNow));
         var settled = Guid.CreateVersion7();

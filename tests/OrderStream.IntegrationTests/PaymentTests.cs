@@ -14,8 +14,12 @@ public sealed class PaymentFixture : ServiceFixture
 
 public sealed class PaymentTests(PaymentFixture payment) : IClassFixture<PaymentFixture>
 {
-    private static InventoryReservedV1 Reserved(string userId) =>
-        new(Guid.CreateVersion7(), userId, [new OrderLine("P-1", 2, 5.25m)], 10.50m, "EUR");
+    private static InventoryReservedV2 Reserved(string userId) =>
+        new(Guid.CreateVersion7(), userId, [new PricedLine("P-1", 2, 5.25m)], 10.50m, "EUR");
+
+    /// <summary>The retiring version, as inventory wrote it before the rollout: priced as the order asked.</summary>
+    private static InventoryReservedV1 ReservedV1(string userId) =>
+        new(Guid.CreateVersion7(), userId, [new OrderLine("P-1", 2, 3.10m)], 6.20m, "EUR");
 
     [Fact]
     public async Task Authorizes_an_order_and_declines_the_trigger_user()
@@ -137,7 +141,7 @@ public sealed class PaymentTests(PaymentFixture payment) : IClassFixture<Payment
         var racing = Enumerable.Range(0, 10).Select(_ => Reserved("batch")).ToList();
         var neverReserved = Enumerable.Range(0, 10).Select(_ => Reserved("batch")).ToList();
         var all = refundLater.Concat(fresh).Concat(racing).Concat(neverReserved).Select(o => o.OrderId).ToHashSet();
-        static InventoryReleasedV1 Release(InventoryReservedV1 order) => new(order.OrderId, [new SkuQuantity("P-1", 2)], FailureReasons.SagaTimeout);
+        static InventoryReleasedV1 Release(InventoryReservedV2 order) => new(order.OrderId, [new SkuQuantity("P-1", 2)], FailureReasons.SagaTimeout);
 
         // Stopped, so the backlog is waiting when the consumer starts and many events share a transaction.
         await payment.Service.StopAsync();
@@ -192,5 +196,40 @@ public sealed class PaymentTests(PaymentFixture payment) : IClassFixture<Payment
         // Several events were decided in one transaction each, never replayed one by one.
         Assert.True(payment.Service.CountOutput("applied in one transaction") >= 1, $"log: {payment.Service.LogFile}");
         Assert.Equal(0, payment.Service.CountOutput("applying them one by one"));
+    }
+
+    [Fact]
+    public async Task Replayed_v1_reservations_from_before_the_rollout_are_still_authorized_for_their_amount()
+    {
+        var old = ReservedV1("grace");
+        var oldDeclined = ReservedV1("decline-heidi");
+        await payment.Kafka.ProduceEventAsync(old);
+        await payment.Kafka.ProduceEventAsync(oldDeclined);
+
+        var authorized = (await payment.WaitForEventsAsync(Topics.PaymentAuthorized, old.OrderId)).Single().Payload.Deserialize<PaymentAuthorizedV1>(EventJson.Options)!;
+        Assert.Equal((6.20m, "EUR"), (authorized.Amount, authorized.Currency));
+        await payment.WaitForEventsAsync(Topics.PaymentFailed, oldDeclined.OrderId);
+
+        // Replayed from the start of the v1 topic (new event ids): decided already, nothing changes.
+        await payment.Kafka.ProduceEventAsync(old);
+        await payment.Kafka.ProduceEventAsync(oldDeclined);
+        await payment.WaitCaughtUpAsync("payment", Topics.InventoryReservedV1);
+        Assert.Single(payment.EventsOf(Topics.PaymentAuthorized, old.OrderId));
+        Assert.Equal("AUTHORIZED 6.20", await payment.QueryOneAsync<string>("SELECT status || ' ' || amount FROM payments WHERE order_id = @OrderId", new { old.OrderId }));
+        Assert.Equal("DECLINED", await payment.QueryOneAsync<string>("SELECT status FROM payments WHERE order_id = @OrderId", new { oldDeclined.OrderId }));
+    }
+
+    [Fact]
+    public async Task An_order_reserved_in_both_versions_is_decided_once_at_the_amount_of_the_first()
+    {
+        var priced = Reserved("ivan");
+        var sameOrderV1 = new InventoryReservedV1(priced.OrderId, priced.UserId, [new OrderLine("P-1", 2, 0.01m)], 0.02m, "EUR");
+        await payment.Kafka.ProduceEventAsync(priced);
+        await payment.WaitForEventsAsync(Topics.PaymentAuthorized, priced.OrderId);
+        await payment.Kafka.ProduceEventAsync(sameOrderV1);
+        await payment.WaitCaughtUpAsync("payment", Topics.InventoryReservedV1, Topics.InventoryReserved);
+
+        Assert.Equal(10.50m, Assert.Single(payment.EventsOf(Topics.PaymentAuthorized, priced.OrderId)).Payload.Deserialize<PaymentAuthorizedV1>(EventJson.Options)!.Amount);
+        Assert.Equal(10.50m, await payment.QueryOneAsync<decimal>("SELECT amount FROM payments WHERE order_id = @OrderId", new { priced.OrderId }));
     }
 }

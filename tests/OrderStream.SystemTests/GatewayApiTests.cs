@@ -12,7 +12,7 @@ public sealed class GatewayApiTests(OrderStreamStack stack) : IClassFixture<Orde
     [Fact]
     public async Task Each_outcome_settles_with_its_reason_and_a_declined_order_gives_its_stock_back()
     {
-        await stack.SeedAsync("G-1", 10);
+        await stack.SeedAsync("G-1", 10, price: 9.99m); // the catalogue price the assertions below expect
 
         var confirmed = await stack.WaitSettledAsync(await stack.PlaceAsync(Orders.Body("alice", ("G-1", 2, 9.99m))));
         var outOfStock = await stack.WaitSettledAsync(await stack.PlaceAsync(Orders.Body("bob", ("G-1", 100, 9.99m))));

@@ -186,6 +186,8 @@ public sealed class OperatorControlTests(OrderStreamStack stack) : IClassFixture
         // Stock is the seller's (through the gateway); the admin reads the books.
         var added = await stack.Seller.PostAsJsonAsync($"/inventory/{sku}", new { quantity = 10, reason = "first delivery" });
         Assert.Equal(new Orders.Stock(sku, 10, 0, 0, 10), await added.Content.ReadFromJsonAsync<Orders.Stock>());
+        // Orders are priced from the catalogue: stock alone is not for sale.
+        (await stack.Seller.PutAsJsonAsync($"/products/{sku}", new { name = sku, unitPrice = 1.00m, currency = "EUR" })).EnsureSuccessStatusCode();
         var ids = await Concurrently.ForAllAsync(Enumerable.Range(0, 3), 3, i => stack.PlaceAsync(Orders.Body($"adj-{i}", (sku, 2, 1.00m))));
         await Concurrently.ForAllAsync(ids, 3, id => stack.WaitSettledAsync(id, Settle));
         await WaitStockAsync(sku, new Orders.Stock(sku, 4, 0, 6, 10));

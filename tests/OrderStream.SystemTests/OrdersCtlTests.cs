@@ -19,6 +19,9 @@ public sealed class OrdersCtlTests(OrderStreamStack stack) : IClassFixture<Order
         var seeded = await RunAsync("seed", "CTL-1", "25");
         Assert.Equal("CTL-1: available 25, reserved 0, sold 0, received 25", seeded.Trim());
         Assert.Equal(new Orders.Stock("CTL-1", 25, 0, 0, 25), await stack.Http.GetFromJsonAsync<Orders.Stock>("/inventory/CTL-1"));
+        // Stock alone is not for sale: the catalogue price is what the order below is charged.
+        Assert.Equal("CTL-1: Blue mug, 3.5 EUR", (await RunAsync("price", "CTL-1", "3.50", "eur", "Blue mug")).Trim());
+        Assert.Contains("price must be a number", await RunAsync(["price", "CTL-1", "3.505"], expectedExit: 2));
 
         var id = await stack.PlaceAsync(Orders.Body("ctl-alice", ("CTL-1", 2, 3.50m)));
         await stack.WaitSettledAsync(id, Settle);
@@ -45,7 +48,7 @@ public sealed class OrdersCtlTests(OrderStreamStack stack) : IClassFixture<Order
             new() { [Headers.EventId] = Guid.NewGuid().ToString(), [Headers.EventType] = Topics.InventoryReserved });
         var dlq = Topics.DeadLetter(Topics.InventoryReserved);
 
-        // Payment and the materializer both consume inventory.reserved.v1: each dead-letters its copy.
+        // Payment and the materializer both consume inventory.reserved (v2): each dead-letters its copy.
         var listing = await Eventually.Get(async () =>
         {
             var text = await RunAsync("deadletters", Topics.InventoryReserved);
@@ -62,8 +65,8 @@ public sealed class OrdersCtlTests(OrderStreamStack stack) : IClassFixture<Order
         var first = listing.Split('\n').First(l => l.Contains($"key {orderId}", StringComparison.Ordinal));
         var place = Regex.Match(first, @"^\[(\d+)\] @(\d+)");
         var before = stack.Kafka.MessageCount(Topics.InventoryReserved);
-        Assert.Contains("published 1 to inventory.reserved.v1", await RunAsync("redrive", dlq, place.Groups[1].Value, place.Groups[2].Value));
-        Assert.Contains("published 0 to inventory.reserved.v1; 1 redriven before", await RunAsync("redrive", dlq, place.Groups[1].Value, place.Groups[2].Value));
+        Assert.Contains($"published 1 to {Topics.InventoryReserved}", await RunAsync("redrive", dlq, place.Groups[1].Value, place.Groups[2].Value));
+        Assert.Contains($"published 0 to {Topics.InventoryReserved}; 1 redriven before", await RunAsync("redrive", dlq, place.Groups[1].Value, place.Groups[2].Value));
         Assert.Equal(before + 1, stack.Kafka.MessageCount(Topics.InventoryReserved));
         Assert.Contains("REDRIVEN", await RunAsync("deadletters", dlq));
         // Still broken, so both consumers dead-letter it again; wait for that before purging.
@@ -74,7 +77,7 @@ public sealed class OrdersCtlTests(OrderStreamStack stack) : IClassFixture<Order
         var refused = await RunAsync(["purge", Topics.InventoryReserved], stdin: "inventory.reserved.v1\n", expectedExit: 1);
         Assert.Contains("HTTP 400", refused);
         Assert.Contains("confirm", refused);
-        Assert.Matches(@"purged \d+ dead letters of inventory\.reserved\.v1\.dlq", await RunAsync(["purge", Topics.InventoryReserved], stdin: dlq + "\n"));
+        Assert.Matches(@$"purged \d+ dead letters of {Regex.Escape(dlq)}", await RunAsync(["purge", Topics.InventoryReserved], stdin: dlq + "\n"));
         Assert.Contains($"{dlq}: 0 dead letters", await RunAsync("deadletters", dlq));
     }
 

@@ -66,13 +66,16 @@ public sealed class SagaTests(DecliningStack stack, ITestOutputHelper output) : 
         Assert.True(report.Passed, report.ToString());
     }
 
+    // Inventory's decision topics (the current inventory.reserved version), as the outbox names them.
+    private static readonly object Decisions = new { Reserved = Topics.InventoryReserved, Failed = Topics.InventoryFailed };
+
     private async Task AssertEachEventAppliedOnceAsync(OrderView[] views)
     {
         // One inventory decision and at most one payment decision per order, each emitted once.
         Assert.Empty(await stack.QueryAsync<Guid>("inventory",
-            "SELECT msg_key::uuid FROM outbox WHERE topic IN ('inventory.reserved.v1', 'inventory.failed.v1') GROUP BY msg_key HAVING count(*) > 1"));
+            "SELECT msg_key::uuid FROM outbox WHERE topic IN (@Reserved, @Failed) GROUP BY msg_key HAVING count(*) > 1", Decisions));
         Assert.Equal(views.Length, await stack.QueryOneAsync<long>("inventory",
-            "SELECT count(DISTINCT msg_key) FROM outbox WHERE topic IN ('inventory.reserved.v1', 'inventory.failed.v1')"));
+            "SELECT count(DISTINCT msg_key) FROM outbox WHERE topic IN (@Reserved, @Failed)", Decisions));
         Assert.Empty(await stack.QueryAsync<Guid>("payment", "SELECT msg_key::uuid FROM outbox GROUP BY msg_key HAVING count(*) > 1"));
 
         var confirmed = views.Count(v => v.Status == OrderStatus.Confirmed);

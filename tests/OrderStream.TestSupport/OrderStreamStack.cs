@@ -75,11 +75,21 @@ public class OrderStreamStack : IAsyncLifetime
         Seller = Client(TestIdentity.Seller());
     }
 
-    public async Task SeedAsync(string sku, long quantity)
+    /// <summary>The catalogue price <see cref="SeedAsync"/> gives a SKU unless a test names one.</summary>
+    public const decimal DefaultPrice = 2.50m;
+
+    /// <summary>Puts <paramref name="quantity"/> units of <paramref name="sku"/> in stock and lists it in the catalogue at <paramref name="price"/> EUR.</summary>
+    public async Task SeedAsync(string sku, long quantity, decimal price = DefaultPrice)
     {
         using var inventory = Client(TestIdentity.Seller(), Inventory);
         (await inventory.PostAsJsonAsync($"/inventory/{sku}/restock", new { quantity })).EnsureSuccessStatusCode();
+        await PriceAsync(inventory, sku, price);
     }
+
+    /// <summary>Lists <paramref name="sku"/> in the catalogue at <paramref name="price"/> (as run.sh seeds it), through a client that acts as a seller.</summary>
+    public static async Task PriceAsync(HttpClient inventory, string sku, decimal price, string currency = "EUR") =>
+        (await inventory.PutAsJsonAsync($"/products/{Uri.EscapeDataString(sku)}", new { name = $"Product {sku}", unitPrice = price, currency }))
+            .EnsureSuccessStatusCode();
 
     /// <summary>The checker's view of this stack: every database and the Kafka cluster.</summary>
     public CheckOptions CheckOptions => new CheckOptions(Databases) with { KafkaBootstrapServers = Kafka.BootstrapServers };

@@ -122,10 +122,19 @@ public sealed class DashboardStack : IAsyncLifetime
         return (context, page);
     }
 
-    /// <summary>Adds stock to a SKU (creating it) through the gateway, as a seller.</summary>
+    /// <summary>Adds stock to a SKU (creating it) through the gateway, as a seller, and lists it in the catalogue at 2.50 EUR.</summary>
     public async Task SeedAsync(string sku, int quantity)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/inventory/{sku}") { Content = JsonContent.Create(new { quantity, reason = "ui test seed" }) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Identity.Issue("ui-seller", ["seller"], TimeSpan.FromMinutes(10)));
+        (await Admin.SendAsync(request)).EnsureSuccessStatusCode();
+        await PriceAsync(sku, 2.50m);
+    }
+
+    /// <summary>Lists a SKU in the catalogue (orders are priced from it), as a seller.</summary>
+    public async Task PriceAsync(string sku, decimal unitPrice)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/products/{sku}") { Content = JsonContent.Create(new { name = $"Product {sku}", unitPrice, currency = "EUR" }) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Identity.Issue("ui-seller", ["seller"], TimeSpan.FromMinutes(10)));
         (await Admin.SendAsync(request)).EnsureSuccessStatusCode();
     }

@@ -96,7 +96,7 @@ public sealed class OperationsTests(DashboardStack stack, ITestOutputHelper outp
     [Fact]
     public async Task Dead_letters_are_redriven_from_the_UI_once_the_failure_is_fixed_and_their_orders_settle()
     {
-        const string dlq = "inventory.reserved.v1.dlq"; // payment's input: where its dead letters go
+        const string dlq = "inventory.reserved.v2.dlq"; // payment's input: where its dead letters go
         var sku = Ui.Unique("UI-DLQ");
         var user = Ui.Unique("ui-erin");
         await stack.SeedAsync(sku, 10);

@@ -17,7 +17,8 @@ public class EventSchemaTests
     private static OutgoingEvent Sample(string topic) => topic switch
     {
         Topics.OrderCreated => OutgoingEvent.For(new OrderCreatedV1(OrderId, "alice", Lines, 19.98m, "EUR", DateTimeOffset.UtcNow)),
-        Topics.InventoryReserved => OutgoingEvent.For(new InventoryReservedV1(OrderId, "alice", Lines, 19.98m, "EUR")),
+        Topics.InventoryReserved => OutgoingEvent.For(new InventoryReservedV2(OrderId, "alice", [new PricedLine("SKU-1", 2, 9.99m)], 19.98m, "EUR")),
+        Topics.InventoryReservedV1 => OutgoingEvent.For(new InventoryReservedV1(OrderId, "alice", Lines, 19.98m, "EUR")),
         Topics.InventoryFailed => OutgoingEvent.For(new InventoryFailedV1(OrderId, FailureReasons.OutOfStock, "SKU-1")),
         Topics.InventoryReleased => OutgoingEvent.For(new InventoryReleasedV1(OrderId, [new SkuQuantity("SKU-1", 2)], FailureReasons.PaymentDeclined)),
         Topics.PaymentAuthorized => OutgoingEvent.For(new PaymentAuthorizedV1(OrderId, Guid.CreateVersion7(), 19.98m, "EUR")),
@@ -44,7 +45,8 @@ public class EventSchemaTests
     [MemberData(nameof(AllTopics))]
     public void The_schema_rejects_a_wrong_version_and_a_missing_payload(string topic)
     {
-        Assert.Contains(("/version", "const"), Failures(topic, Changed(topic, "/version", "2")));
+        var wrongVersion = EventType.Parse(topic).Version + 1;
+        Assert.Contains(("/version", "const"), Failures(topic, Changed(topic, "/version", wrongVersion.ToString())));
         Assert.Contains(("", "required"), Failures(topic, Changed(topic, "/payload", null)));
     }
 
@@ -56,6 +58,7 @@ public class EventSchemaTests
     [InlineData(Topics.InventoryFailed, "/eventId", "\"not-a-uuid\"")]          // format uuid: checked, not only annotated
     [InlineData(Topics.OrderCancelRequested, "/payload/requestedAt", "\"soon\"")] // format date-time
     [InlineData(Topics.InventoryAdjusted, "/payload/quantity", "1.5")]           // integer
+    [InlineData(Topics.InventoryReserved, "/payload/lines/0/unitPrice", "0")]   // a catalogue price is above 0
     public void The_schema_rejects_a_sample_with_a_wrong_value(string topic, string pointer, string json) =>
         Assert.Contains(Failures(topic, Changed(topic, pointer, json)), f => f.Location == pointer);
 

@@ -80,4 +80,14 @@ public class OrderRequestTests
         Assert.Equal(a.Hash(), b.Hash());
         Assert.NotEqual(a.Hash(), c.Hash());
     }
+
+    [Fact]
+    public void A_price_may_be_left_out_or_null_since_the_catalogue_decides_it()
+    {
+        var (order, errors) = Validate("""{"userId":"u","currency":"EUR","items":[{"sku":"A","qty":2},{"sku":"B","qty":1,"price":null}]}""");
+        Assert.Empty(errors);
+        // 0 is "no price quoted": it travels in order.created and is never charged.
+        Assert.Equal([new OrderLine("A", 2, 0m), new OrderLine("B", 1, 0m)], order!.Items);
+        Assert.Equal(0m, order.Amount);
+    }
 }

@@ -14,12 +14,12 @@ public class StockBookTests
     {
         var (a, b, c) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
         var book = new StockBook(new Dictionary<Guid, string> { [a] = HoldStatus.New, [b] = HoldStatus.New, [c] = HoldStatus.New }, [],
-            [new StockLevel("H", 3, 0, 0), new StockLevel("Z", 9, 0, 0)]);
+            [new StockLevel("H", 3, 0, 0), new StockLevel("Z", 9, 0, 0)], [new ProductPrice("H", 1m, "EUR"), new ProductPrice("Z", 1m, "EUR")]);
 
-        Assert.True(book.Reserve(a, [Line("H", 2)], Trace).Ok);
-        var second = book.Reserve(b, [Line("Z", 1), Line("H", 2)], Trace);
+        Assert.True(book.Reserve(a, [Line("H", 2)], "EUR", Trace).Ok);
+        var second = book.Reserve(b, [Line("Z", 1), Line("H", 2)], "EUR", Trace);
         Assert.Equal((FailureReasons.OutOfStock, "H"), (second.FailureReason, second.FailedSku));
-        Assert.True(book.Reserve(c, [Line("H", 1)], Trace).Ok);
+        Assert.True(book.Reserve(c, [Line("H", 1)], "EUR", Trace).Ok);
 
         var changes = book.Changes();
         Assert.Equal([new StockLevel("H", 0, 3, 0)], changes.Stock); // Z untouched: the failed order took nothing
@@ -42,7 +42,7 @@ public class StockBookTests
                 new StockBook.Line(released, "A", 3, ReservationStatus.Reserved),
                 new StockBook.Line(returned, "A", 4, ReservationStatus.Sold),
             ],
-            [new StockLevel("A", 10, 5, 4), new StockLevel("B", 0, 1, 0)]);
+            [new StockLevel("A", 10, 5, 4), new StockLevel("B", 0, 1, 0)], []);
 
         Assert.Equal([new SkuQuantity("A", 2), new SkuQuantity("B", 1)], book.Sell(sold));
         Assert.Equal([new SkuQuantity("A", 3)], book.Release(released, FailureReasons.PaymentDeclined));
@@ -63,7 +63,7 @@ public class StockBookTests
     {
         var (cancelled, unseen, known) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
         var book = new StockBook(new Dictionary<Guid, string> { [cancelled] = HoldStatus.New, [unseen] = HoldStatus.New, [known] = HoldStatus.Reserved },
-            [new StockBook.Line(known, "A", 1, ReservationStatus.Reserved)], [new StockLevel("A", 0, 1, 0)]);
+            [new StockBook.Line(known, "A", 1, ReservationStatus.Reserved)], [new StockLevel("A", 0, 1, 0)], []);
 
         Assert.Empty(book.Release(cancelled, FailureReasons.Cancelled));
         book.Sell(known);
@@ -79,9 +79,9 @@ public class StockBookTests
     public void A_step_the_saga_rules_do_not_allow_is_refused_rather_than_miscounted()
     {
         var order = Guid.NewGuid();
-        var book = new StockBook(new Dictionary<Guid, string> { [order] = HoldStatus.Released }, [], [new StockLevel("A", 1, 0, 0)]);
+        var book = new StockBook(new Dictionary<Guid, string> { [order] = HoldStatus.Released }, [], [new StockLevel("A", 1, 0, 0)], []);
         Assert.Throws<InvalidOperationException>(() => book.Sell(order));
-        Assert.Throws<InvalidOperationException>(() => book.Reserve(order, [Line("A", 1)], Trace));
+        Assert.Throws<InvalidOperationException>(() => book.Reserve(order, [Line("A", 1)], "EUR", Trace));
         Assert.Throws<InvalidOperationException>(() => book.Status(Guid.NewGuid()));
         Assert.Empty(book.Changes().Stock);
     }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Http.Resilience;
 using OrderStream.Contracts;
+using OrderStream.Hosting.Admin;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -29,12 +30,35 @@ public sealed class MaterializerClient(HttpClient http)
     }
 }
 
-/// <summary>Passes inventory reads, and a seller's stock changes, through to the inventory service.</summary>
+/// <summary>Passes inventory reads, a seller's stock changes and catalogue writes through to the inventory service.</summary>
 public sealed class InventoryClient(HttpClient http)
 {
+    private static readonly string[] ForwardedRequestHeaders = ["Authorization", AdminAccess.ApiKeyHeader];
+
     public async Task<IResult> ForwardAsync(string path, CancellationToken ct)
     {
         using var response = await http.GetAsync(path, ct);
+        return await AnswerAsync(response, null, ct);
+    }
+
+    /// <summary>
+    /// Forwards a write (method, body, content type and the caller's credential) and answers with inventory's response.
+    /// Not retried (the resilience handler repeats only safe methods), so a write is sent once.
+    /// </summary>
+    public async Task<IResult> ForwardWriteAsync(string path, HttpContext context, CancellationToken ct)
+    {
+        var request = context.Request;
+        using var forward = new HttpRequestMessage(new HttpMethod(request.Method), path) { Content = new StreamContent(request.Body) };
+        if (request.ContentType is { } type) forward.Content.Headers.TryAddWithoutValidation("Content-Type", type);
+        foreach (var header in ForwardedRequestHeaders)
+            if (request.Headers.TryGetValue(header, out var value)) forward.Headers.TryAddWithoutValidation(header, value.ToArray());
+        using var response = await http.SendAsync(forward, ct);
+        return await AnswerAsync(response, context.Response, ct);
+    }
+
+    private static async Task<IResult> AnswerAsync(HttpResponseMessage response, HttpResponse? to, CancellationToken ct)
+    {
+        if (to is not null && response.Headers.WwwAuthenticate.Count > 0) to.Headers.WWWAuthenticate = response.Headers.WwwAuthenticate.ToString();
         var body = await response.Content.ReadAsStringAsync(ct);
         return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json", statusCode: (int)response.StatusCode);
     }

@@ -55,9 +55,12 @@ public static class OrderRequest
                 int qty = 0;
                 if (!item.TryGetProperty("qty", out var q) || q.ValueKind != JsonValueKind.Number || !q.TryGetInt32(out qty) || qty is < 1 or > MaxQty)
                     Fail($"{at}.qty", $"must be an integer from 1 to {MaxQty}");
+                // Optional, and never what is charged: inventory prices every line from its catalogue. Old clients still
+                // send it, so one that is sent is still checked, and travels in order.created as the price they quoted (0: none).
                 decimal price = 0;
-                if (!item.TryGetProperty("price", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetDecimal(out price) || price <= 0 || price > MaxPrice || decimal.Round(price, 2) != price)
-                    Fail($"{at}.price", $"must be a number above 0 and at most {MaxPrice} with at most 2 decimals");
+                if (item.TryGetProperty("price", out var p) && p.ValueKind != JsonValueKind.Null
+                    && (p.ValueKind != JsonValueKind.Number || !p.TryGetDecimal(out price) || price <= 0 || price > MaxPrice || decimal.Round(price, 2) != price))
+                    Fail($"{at}.price", $"must be a number above 0 and at most {MaxPrice} with at most 2 decimals, or left out");
                 // A fixed scale, so 1.5 and 1.50 are the same price everywhere (hash, events, storage).
                 if (sku is not null) lines.Add(new OrderLine(sku, qty, decimal.Round(price, 2) + 0.00m));
             }

@@ -16,6 +16,8 @@ public static class StockBookStore
     //    the book, and a decision about it inserts its row when the book is saved.
     // 2. The stock rows of the SKUs asked for and of every line those orders hold, locked in SKU order.
     // 3. The orders' lines, stable now that their orders are locked.
+    // 4. The catalogue prices of the SKUs asked for, not locked: a reservation takes the price committed when it
+    //    reads it, and a price edited a moment later applies to the orders reserved after it.
     // The "= ANY(...)" lookups keep the prepared (generic) plans on the primary keys.
     private const string LoadSql = """
         SELECT order_id AS OrderId, status FROM inventory_orders WHERE order_id = ANY(@OrderIds) ORDER BY order_id FOR UPDATE;
@@ -23,6 +25,7 @@ public static class StockBookStore
         WHERE sku = ANY(@Skus) OR sku IN (SELECT sku FROM reservations WHERE order_id = ANY(@OrderIds))
         ORDER BY sku FOR UPDATE;
         SELECT order_id AS OrderId, sku, qty, status FROM reservations WHERE order_id = ANY(@OrderIds);
+        SELECT sku, unit_price AS UnitPrice, currency FROM products WHERE sku = ANY(@Skus);
         """;
 
     /// <summary>Locks the orders and the stock they hold or ask for, and loads them; an order inventory has not seen is NEW.</summary>
@@ -33,8 +36,9 @@ public static class StockBookStore
         var stored = (await results.ReadAsync<(Guid OrderId, string Status)>()).ToDictionary(h => h.OrderId, h => h.Status);
         var stock = await results.ReadAsync<StockLevel>();
         var lines = await results.ReadAsync<StockBook.Line>();
+        var prices = await results.ReadAsync<ProductPrice>();
         var holds = args.OrderIds.ToDictionary(id => id, id => stored.GetValueOrDefault(id, HoldStatus.New));
-        return new StockBook(holds, lines, stock);
+        return new StockBook(holds, lines, stock, prices);
     }
 
     // The orders inventory decided about for the first time are inserted whole, in id order; the others

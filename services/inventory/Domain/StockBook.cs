@@ -12,6 +12,7 @@ public sealed class StockBook
 {
     private readonly Dictionary<Guid, OrderEntry> _orders;
     private readonly Dictionary<string, StockLevel> _stock;
+    private readonly Dictionary<string, ProductPrice> _prices;
     private readonly HashSet<string> _changedSkus = new(StringComparer.Ordinal);
 
     /// <summary>A reservation line: the units of one SKU an order holds, and what became of them.</summary>
@@ -20,8 +21,10 @@ public sealed class StockBook
     /// <param name="holds">The status of every order in the transaction (<see cref="HoldStatus.New"/> for one inventory has not seen).</param>
     /// <param name="lines">The reservation lines of those orders.</param>
     /// <param name="stock">The stock rows of every SKU those orders hold or ask for (a SKU missing here is unknown).</param>
-    public StockBook(IReadOnlyDictionary<Guid, string> holds, IEnumerable<Line> lines, IEnumerable<StockLevel> stock)
+    /// <param name="prices">The catalogue prices of the SKUs the orders being created ask for (a SKU missing here is not for sale).</param>
+    public StockBook(IReadOnlyDictionary<Guid, string> holds, IEnumerable<Line> lines, IEnumerable<StockLevel> stock, IEnumerable<ProductPrice> prices)
     {
+        _prices = prices.ToDictionary(p => p.Sku, StringComparer.Ordinal);
         _orders = holds.ToDictionary(h => h.Key, h => new OrderEntry(h.Value));
         foreach (var line in lines) _orders[line.OrderId].Load(line);
         _stock = stock.ToDictionary(s => s.Sku, StringComparer.Ordinal);
@@ -30,13 +33,13 @@ public sealed class StockBook
     public string Status(Guid orderId) => Order(orderId).Status;
 
     /// <summary>
-    /// Reserves every line of a NEW order or none: the order becomes RESERVED (its trace kept for the
-    /// deadline) or FAILED with the decision's reason.
+    /// Reserves every line of a NEW order or none, priced from the catalogue in <paramref name="currency"/>: the order
+    /// becomes RESERVED (its trace kept for the deadline) or FAILED with the decision's reason.
     /// </summary>
-    public ReservationDecision Reserve(Guid orderId, IEnumerable<OrderLine> items, (string? TraceParent, string? TraceState) trace)
+    public ReservationDecision Reserve(Guid orderId, IEnumerable<OrderLine> items, string currency, (string? TraceParent, string? TraceState) trace)
     {
         var order = Expect(orderId, HoldStatus.New);
-        var decision = Reservation.Decide(_stock, items);
+        var decision = Reservation.Decide(_stock, _prices, items, currency);
         if (!decision.Ok)
         {
             order.Close(HoldStatus.Failed, decision.FailureReason);

@@ -14,8 +14,12 @@ public static class OrderViewStore
         public static readonly Current New = new(OrderStatus.Pending, null, new OrderFacts(), IsNew: true);
     }
 
-    /// <summary>An order as a consumer transaction leaves it: its status and facts, its fields if its order.created came, and the events it saw.</summary>
-    public sealed record Change(Guid OrderId, bool IsNew, string Status, string? Reason, OrderFacts Facts, OrderCreatedV1? Created, IReadOnlyList<Envelope> Events);
+    /// <summary>
+    /// An order as a consumer transaction leaves it: its status and facts, its fields if its order.created came, the events
+    /// it saw, and its priced lines if its inventory.reserved.v2 came.
+    /// </summary>
+    public sealed record Change(Guid OrderId, bool IsNew, string Status, string? Reason, OrderFacts Facts, OrderCreatedV1? Created, IReadOnlyList<Envelope> Events,
+        InventoryReservedV2? Priced = null);
 
     // Locked in order-id order, so two transactions never wait on each other in a cycle. The
     // "= ANY(@OrderIds)" lookups keep these statements on the primary key: the prepared (generic) plan
@@ -54,22 +58,25 @@ public static class OrderViewStore
     // A view that another transaction created since the lock (two consumers on one order during a
     // rebalance) makes the INSERT fail on the primary key: the transaction rolls back, and the
     // consumer applies its events again, which then find the view and update it.
+    // Items, amount and currency come from order.created (what the client asked) until the priced reservation
+    // (inventory.reserved.v2) sets the catalogue's; once priced, a late order.created no longer changes them.
     private const string SaveSql = """
         WITH u AS (
             SELECT * FROM unnest(@OrderIds, @IsNew, @Statuses, @Reasons, @Created, @Reserved, @InventoryFailures, @Authorized, @PaymentFailures,
                                  @Released, @ReleaseReasons, @Sold, @Returned, @CancelRequested, @CancelReasons, @Voided, @Refunded, @Settled,
-                                 @UserIds, @Items, @Amounts, @Currencies, @CreatedAts)
+                                 @UserIds, @Items, @Amounts, @Currencies, @CreatedAts, @PricedItems, @PricedAmounts, @PricedCurrencies)
                 AS u(order_id, is_new, status, reason, created, reserved, inventory_failure, authorized, payment_failure,
                      released, release_reason, sold, returned, cancel_requested, cancel_reason, voided, refunded, settled,
-                     user_id, items, amount, currency, created_at)
+                     user_id, items, amount, currency, created_at, priced_items, priced_amount, priced_currency)
         ),
         inserted AS (
             INSERT INTO order_view (order_id, status, reason, seen_created, seen_reserved, inventory_failure, seen_authorized, payment_failure,
                                     seen_released, release_reason, seen_sold, seen_returned, cancel_requested, cancel_reason, seen_voided,
-                                    seen_refunded, user_id, items, amount, currency, created_at, settled_at)
+                                    seen_refunded, user_id, items, amount, currency, created_at, settled_at, priced)
             SELECT order_id, status, reason, created, reserved, inventory_failure, authorized, payment_failure,
                    released, release_reason, sold, returned, cancel_requested, cancel_reason, voided,
-                   refunded, user_id, items::jsonb, amount, currency, CASE WHEN user_id IS NOT NULL THEN created_at END, CASE WHEN settled THEN now() END
+                   refunded, user_id, COALESCE(priced_items, items)::jsonb, COALESCE(priced_amount, amount), COALESCE(priced_currency, currency),
+                   CASE WHEN user_id IS NOT NULL THEN created_at END, CASE WHEN settled THEN now() END, priced_items IS NOT NULL
             FROM u WHERE u.is_new ORDER BY order_id
             RETURNING order_id, status, reason, user_id, items, amount, currency, created_at, updated_at, settled_at
         ),
@@ -80,8 +87,12 @@ public static class OrderViewStore
                 seen_authorized = u.authorized, payment_failure = u.payment_failure, seen_released = u.released,
                 release_reason = u.release_reason, seen_sold = u.sold, seen_returned = u.returned, cancel_requested = u.cancel_requested,
                 cancel_reason = u.cancel_reason, seen_voided = u.voided, seen_refunded = u.refunded,
-                user_id = COALESCE(u.user_id, v.user_id), items = COALESCE(u.items::jsonb, v.items), amount = COALESCE(u.amount, v.amount),
-                currency = COALESCE(u.currency, v.currency), created_at = CASE WHEN u.user_id IS NULL THEN v.created_at ELSE u.created_at END,
+                user_id = COALESCE(u.user_id, v.user_id),
+                items = COALESCE(u.priced_items::jsonb, CASE WHEN v.priced THEN v.items END, u.items::jsonb, v.items),
+                amount = COALESCE(u.priced_amount, CASE WHEN v.priced THEN v.amount END, u.amount, v.amount),
+                currency = COALESCE(u.priced_currency, CASE WHEN v.priced THEN v.currency END, u.currency, v.currency),
+                priced = v.priced OR u.priced_items IS NOT NULL,
+                created_at = CASE WHEN u.user_id IS NULL THEN v.created_at ELSE u.created_at END,
                 updated_at = now(),
                 settled_at = CASE WHEN u.settled THEN COALESCE(v.settled_at, now()) END
             FROM u
@@ -118,6 +129,10 @@ public static class OrderViewStore
             // Npgsql cannot write an array of timestamps with nulls in it, so a row without an order.created
             // carries the epoch, which the SQL ignores (its user_id is null).
             CreatedAts = Each(c => c.Created?.CreatedAt.UtcDateTime ?? DateTime.UnixEpoch),
+            // The view's lines keep their shape (sku, qty, price): the price is now the catalogue's unit price.
+            PricedItems = Each(c => c.Priced is { } priced
+                ? JsonSerializer.Serialize(priced.Lines.Select(l => new OrderLine(l.Sku, l.Qty, l.UnitPrice)), EventJson.Options) : null),
+            PricedAmounts = Each(c => c.Priced?.Amount), PricedCurrencies = Each(c => c.Priced?.Currency),
             EventOrderIds = events.Select(e => e.OrderId).ToArray(), EventIds = events.Select(e => e.Event.EventId).ToArray(),
             EventTypes = events.Select(e => e.Event.VersionedType).ToArray(), OccurredAts = events.Select(e => e.Event.OccurredAt.UtcDateTime).ToArray(),
         }, tx, cancellationToken: ct));

@@ -17,6 +17,7 @@ namespace OrderStream.OrderMaterializer.Handlers;
 public sealed class OrderProjection(OrderViewCache cache) :
     IBatchEventHandler<ProjectedOrders>,
     IEventHandler<OrderCreatedV1, ProjectedOrders>,
+    IEventHandler<InventoryReservedV2, ProjectedOrders>,
     IEventHandler<InventoryReservedV1, ProjectedOrders>,
     IEventHandler<InventoryFailedV1, ProjectedOrders>,
     IEventHandler<InventoryReleasedV1, ProjectedOrders>,
@@ -41,6 +42,14 @@ public sealed class OrderProjection(OrderViewCache cache) :
     public Task HandleAsync(OrderCreatedV1 evt, ProjectedOrders orders, EventContext context, CancellationToken ct) =>
         Apply(orders[evt.OrderId], f => f with { Created = true }, context, created: evt);
 
+    // The view shows the lines and amount inventory priced from its catalogue, whichever of this and order.created comes first.
+    public Task HandleAsync(InventoryReservedV2 evt, ProjectedOrders orders, EventContext context, CancellationToken ct)
+    {
+        orders[evt.OrderId].Priced ??= evt;
+        return Apply(orders[evt.OrderId], f => f with { Reserved = true }, context);
+    }
+
+    // The retiring version was priced as the order asked, which is what its order.created already shows (and what payment charged for it).
     public Task HandleAsync(InventoryReservedV1 evt, ProjectedOrders orders, EventContext context, CancellationToken ct) =>
         Apply(orders[evt.OrderId], f => f with { Reserved = true }, context);
 
@@ -88,7 +97,7 @@ public sealed class OrderProjection(OrderViewCache cache) :
 
     public async Task SaveAsync(ProjectedOrders orders, NpgsqlTransaction transaction, CancellationToken ct)
     {
-        var changes = orders.Touched().Select(o => new OrderViewStore.Change(o.OrderId, o.IsNew, o.Status, o.Reason, o.Facts, o.Created, o.Events)).ToList();
+        var changes = orders.Touched().Select(o => new OrderViewStore.Change(o.OrderId, o.IsNew, o.Status, o.Reason, o.Facts, o.Created, o.Events, o.Priced)).ToList();
         orders.Saved = await OrderViewStore.SaveAsync(transaction, changes, ct);
     }
 

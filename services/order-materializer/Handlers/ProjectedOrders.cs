@@ -19,6 +19,8 @@ public sealed class ProjectedOrders(Dictionary<Guid, OrderViewStore.Current> cur
         public string? Reason { get; set; } = current.Reason;
         public OrderFacts Facts { get; set; } = current.Facts;
         public OrderCreatedV1? Created { get; set; }
+        /// <summary>The priced reservation, if it came in this transaction: its lines and amount replace the order's in the view.</summary>
+        public InventoryReservedV2? Priced { get; set; }
         public List<Envelope> Events { get; } = [];
         /// <summary>Each move to a settled status in this transaction: the status, reason, and whether it settled a PENDING order.</summary>
         public List<(string Status, string? Reason, bool FromPending)> Settlements { get; } = [];
