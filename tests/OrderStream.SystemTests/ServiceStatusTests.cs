@@ -154,7 +154,9 @@ public sealed class ServiceStatusTests(OrderStreamStack stack) : IClassFixture<O
 
         // Started again, the stack works as before: an order placed now settles.
         foreach (var name in new[] { "inventory", "payment", "materializer", "gateway" }) await Process(name).StartAsync();
-        Assert.All((await SystemAsync()).Services, s => Assert.True(s.Up, $"{s.Name}: {s.Error}"));
+        // Each is ready, but its first status answer (cold code, new connections) may miss the 1 s budget on a
+        // busy machine; what counts is that every one comes back up.
+        await Eventually.True(async () => (await SystemAsync()).Services.All(s => s.Up), TimeSpan.FromSeconds(30), "every service up again in /admin/system");
         await stack.SeedAsync("ST-CRASH", 10);
         var view = await stack.WaitSettledAsync(await stack.PlaceAsync(Orders.Body("after-crash", ("ST-CRASH", 1, 1.00m))), Settle);
         Assert.Equal(OrderStatus.Confirmed, view.Status);
