@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Http.Resilience;
 using OrderStream.Contracts;
-using OrderStream.Hosting.Admin;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -33,7 +32,7 @@ public sealed class MaterializerClient(HttpClient http)
 /// <summary>Passes inventory reads, a seller's stock changes and catalogue writes through to the inventory service.</summary>
 public sealed class InventoryClient(HttpClient http)
 {
-    private static readonly string[] ForwardedRequestHeaders = ["Authorization", AdminAccess.ApiKeyHeader];
+    private static readonly string[] ForwardedRequestHeaders = ["Authorization"];
 
     public async Task<IResult> ForwardAsync(string path, CancellationToken ct)
     {
