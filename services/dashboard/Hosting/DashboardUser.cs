@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.IdentityModel.JsonWebTokens;
+using OrderStream.Hosting.Identity;
 
 namespace OrderStream.Dashboard.Hosting;
 
@@ -11,9 +12,9 @@ namespace OrderStream.Dashboard.Hosting;
 /// </summary>
 public static class DashboardUser
 {
-    public const string SubjectClaim = "sub";
+    public const string SubjectClaim = IdentityDefaults.SubjectClaim;
     public const string NameClaim = "name";
-    public const string RolesClaim = "roles";
+    public const string RolesClaim = IdentityDefaults.RolesClaim;
 
     /// <summary>The bearer token the gateway is called with (an access token of the identity provider, or a local one).</summary>
     public const string AccessTokenClaim = "access_token";
