@@ -18,12 +18,7 @@ public sealed class InventoryDeadlineTests(ShortDeadlineInventoryFixture invento
 {
     private sealed record Stock(string Sku, long Available, long Reserved, long Sold, long Received);
 
-    private async Task SeedAsync(string sku, long quantity)
-    {
-        (await inventory.Http.PostAsJsonAsync($"/inventory/{sku}/restock", new { quantity })).EnsureSuccessStatusCode();
-        using var admin = inventory.Service.AdminClient();
-        await OrderStreamStack.PriceAsync(admin, sku, OrderStreamStack.DefaultPrice);
-    }
+    private Task SeedAsync(string sku, long quantity) => OrderStreamStack.SeedAsync(inventory.Http, sku, quantity);
 
     private async Task<Stock> StockAsync(string sku) => (await inventory.Http.GetFromJsonAsync<Stock>($"/inventory/{sku}"))!;
 
@@ -68,12 +63,7 @@ public sealed class InventoryCancelTests(InventoryFixture inventory) : IClassFix
 {
     private sealed record Stock(string Sku, long Available, long Reserved, long Sold, long Received);
 
-    private async Task SeedAsync(string sku, long quantity)
-    {
-        (await inventory.Http.PostAsJsonAsync($"/inventory/{sku}/restock", new { quantity })).EnsureSuccessStatusCode();
-        using var admin = inventory.Service.AdminClient();
-        await OrderStreamStack.PriceAsync(admin, sku, OrderStreamStack.DefaultPrice);
-    }
+    private Task SeedAsync(string sku, long quantity) => OrderStreamStack.SeedAsync(inventory.Http, sku, quantity);
 
     private async Task<Stock> StockAsync(string sku) => (await inventory.Http.GetFromJsonAsync<Stock>($"/inventory/{sku}"))!;
 

@@ -146,6 +146,9 @@ public sealed class GatewayApiTests(OrderStreamStack stack) : IClassFixture<Orde
         Assert.Equal(first.Headers.Location, again.Headers.Location);
 
         await ProblemAsync(await PostWithKeyAsync(Orders.Body("erin", ("G-3", 2, 2.00m)), "key-1"), HttpStatusCode.UnprocessableEntity);
+        // A quoted price decides nothing (the catalogue prices the order), so a retry quoting another is the same order.
+        var requoted = await PostWithKeyAsync(Orders.Body("erin", ("G-3", 1, 3.00m)), "key-1");
+        Assert.Equal((HttpStatusCode.Accepted, first.Headers.Location), (requoted.StatusCode, requoted.Headers.Location));
         // The key belongs to its user: another user with the same key gets an order of their own.
         var otherUser = await PostWithKeyAsync(Orders.Body("frank", ("G-3", 1, 2.00m)), "key-1");
         Assert.Equal(HttpStatusCode.Accepted, otherUser.StatusCode);

@@ -9,7 +9,7 @@ namespace OrderStream.TestSupport;
 /// The test client of the public API (<see cref="OrderStreamStack.Http"/>): a request without an
 /// Authorization header is sent as the user it is about, as that user's own client would send it. A
 /// <c>POST /orders</c> as the body's <c>userId</c> (a customer), then that order's reads and cancels as its
-/// owner; a list of one user's orders as that user; stock changes as a seller; everything else (other
+/// owner; a list of one user's orders as that user; stock and price changes as a seller; everything else (other
 /// reads, /admin) as an admin. A request that sets its own Authorization (the security tests) goes as it is.
 /// </summary>
 public sealed class ActingUserHandler() : DelegatingHandler(new SocketsHttpHandler())
@@ -42,7 +42,7 @@ public sealed class ActingUserHandler() : DelegatingHandler(new SocketsHttpHandl
                 : request.Method == HttpMethod.Get ? TestIdentity.Admin() : TestIdentity.Customer(DefaultCustomer);
         }
         else if (segments is ["orders"] && QueryValue(uri, "userId") is { } listed) token = TestIdentity.Customer(listed);
-        else if (segments is ["inventory", ..] && request.Method != HttpMethod.Get) token = TestIdentity.Seller();
+        else if (segments is ["inventory" or "products", ..] && request.Method != HttpMethod.Get) token = TestIdentity.Seller();
         else token = TestIdentity.Admin();
 
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

@@ -82,6 +82,12 @@ public class OrderStreamStack : IAsyncLifetime
     public async Task SeedAsync(string sku, long quantity, decimal price = DefaultPrice)
     {
         using var inventory = Client(TestIdentity.Seller(), Inventory);
+        await SeedAsync(inventory, sku, quantity, price);
+    }
+
+    /// <summary>Restocks and prices <paramref name="sku"/> through <paramref name="inventory"/>, a client that acts as a seller.</summary>
+    public static async Task SeedAsync(HttpClient inventory, string sku, long quantity, decimal price = DefaultPrice)
+    {
         (await inventory.PostAsJsonAsync($"/inventory/{sku}/restock", new { quantity })).EnsureSuccessStatusCode();
         await PriceAsync(inventory, sku, price);
     }

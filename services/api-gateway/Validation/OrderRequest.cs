@@ -7,8 +7,12 @@ namespace OrderStream.ApiGateway.Validation;
 /// <summary>A POST /orders body that passed validation. <see cref="Amount"/> is always the sum of the lines.</summary>
 public sealed record ValidOrder(string UserId, IReadOnlyList<OrderLine> Items, string Currency, decimal Amount)
 {
-    /// <summary>A fingerprint of the order's meaning (not its bytes), to tell an idempotent replay from a different request under the same key.</summary>
-    public byte[] Hash() => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this, EventJson.Options));
+    /// <summary>
+    /// A fingerprint of the order's meaning (not its bytes), to tell an idempotent replay from a different request under
+    /// the same key. A quoted price means nothing (inventory prices the order), so a retry that quotes another is a replay.
+    /// </summary>
+    public byte[] Hash() => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(
+        new { UserId, Currency, Items = Items.Select(i => new { i.Sku, i.Qty }) }, EventJson.Options));
 }
 
 /// <summary>
