@@ -19,14 +19,9 @@
 //   INVENTORY_URL    inventory base URL; with RESTOCK > 0, setup() puts      (none)
 //   RESTOCK          RESTOCK units of every SKU in before the run           0
 //
-// Tokens (docs/security.md): orders are placed and polled as one customer, restocks as a seller.
-//   TOKEN            a customer's bearer token (local stack:                (none)
-//                    TOKEN=$(deploy/local/ordersctl token --role customer --user k6 --ttl 1h))
-//   DECLINE_TOKEN    a token of a customer whose id starts with "decline"   (none; needed when DECLINE_SHARE > 0)
-//   SELLER_TOKEN     a seller's token, for RESTOCK                          (none)
-//   TOKEN_URL        or: an OIDC token endpoint (compose: Keycloak) that     (none)
-//                    setup() asks: USERNAME/PASSWORD with CLIENT_ID (password grant) for the customer,
-//                    SELLER_CLIENT_ID/SELLER_CLIENT_SECRET (client credentials) for the seller
+// Tokens (k6/auth.js, docs/security.md): orders are placed and polled as one customer (TOKEN, or
+// TOKEN_URL with USERNAME/PASSWORD), declined ones as DECLINE_TOKEN (needed when DECLINE_SHARE > 0),
+// restocks as a seller (SELLER_TOKEN, or TOKEN_URL with SELLER_CLIENT_ID/SELLER_CLIENT_SECRET).
 // A run longer than the tokens' lifetime (Keycloak's realm: 30 min) starts failing with 401s.
 //   P95_POST_MS      threshold: p95 of POST /orders                         250
 //   P95_SETTLE_MS    threshold: p95 of time to settle                       3000
@@ -39,6 +34,7 @@ import http from 'k6/http';
 import { check, fail, sleep } from 'k6';
 import exec from 'k6/execution';
 import { Counter, Rate, Trend } from 'k6/metrics';
+import { json, tokensFromEnv } from './auth.js';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://localhost:5080').replace(/\/+$/, '');
 const RATE = num('RATE', 50);
@@ -53,7 +49,6 @@ const SKU_COUNT = num('SKUS', 10);
 const DECLINE_SHARE = num('DECLINE_SHARE', 0);
 const INVENTORY_URL = (__ENV.INVENTORY_URL || '').replace(/\/+$/, '');
 const RESTOCK = num('RESTOCK', 0);
-const TOKEN_URL = __ENV.TOKEN_URL || '';
 
 const KNOWN_REASONS = ['OUT_OF_STOCK', 'UNKNOWN_SKU', 'PAYMENT_DECLINED'];
 const SKUS = Array.from({ length: SKU_COUNT }, (_, i) => `SKU-${String(i + 1).padStart(3, '0')}`);
@@ -94,16 +89,7 @@ export const options = {
 export function setup() {
   const health = http.get(`${BASE_URL}/healthz`, { tags: { name: 'GET /healthz' } });
   if (health.status !== 200) fail(`gateway not healthy at ${BASE_URL}: ${health.status}`);
-  const tokens = {
-    customer: __ENV.TOKEN || (TOKEN_URL && __ENV.USERNAME
-      ? fetchToken({ grant_type: 'password', client_id: __ENV.CLIENT_ID || 'orderstream-dashboard', username: __ENV.USERNAME, password: __ENV.PASSWORD || '' })
-      : ''),
-    decline: __ENV.DECLINE_TOKEN || '',
-    seller: __ENV.SELLER_TOKEN || (TOKEN_URL && __ENV.SELLER_CLIENT_ID
-      ? fetchToken({ grant_type: 'client_credentials', client_id: __ENV.SELLER_CLIENT_ID, client_secret: __ENV.SELLER_CLIENT_SECRET || '' })
-      : ''),
-  };
-  if (!tokens.customer) fail('no customer token: set TOKEN, or TOKEN_URL with USERNAME and PASSWORD (docs/security.md)');
+  const tokens = tokensFromEnv();
   if (DECLINE_SHARE > 0 && !tokens.decline) fail('DECLINE_SHARE > 0 needs DECLINE_TOKEN: a customer whose id starts with "decline"');
   if (INVENTORY_URL && RESTOCK > 0) {
     if (!tokens.seller) fail('RESTOCK needs a seller token: SELLER_TOKEN, or TOKEN_URL with SELLER_CLIENT_ID and SELLER_CLIENT_SECRET');
@@ -116,14 +102,6 @@ export function setup() {
     }
   }
   return tokens;
-}
-
-// A token from the identity provider's token endpoint (form-encoded, as OAuth wants it).
-function fetchToken(form) {
-  const res = http.post(TOKEN_URL, form, { tags: { name: 'POST token' } });
-  const body = json(res);
-  if (res.status !== 200 || !body || !body.access_token) fail(`no token from ${TOKEN_URL} (${form.grant_type}): ${res.status} ${res.body}`);
-  return body.access_token;
 }
 
 export default function (tokens) {
@@ -202,14 +180,6 @@ function makeOrder() {
     return { sku, qty, price: priceCents / 100 };
   });
   return { items, currency: 'EUR', amount: amountCents / 100 };
-}
-
-function json(res) {
-  try {
-    return res.json();
-  } catch (_) {
-    return null;
-  }
 }
 
 function randomInt(n) {
