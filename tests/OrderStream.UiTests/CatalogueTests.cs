@@ -162,6 +162,9 @@ public sealed class HeaderTests(DashboardStack stack)
         public override string ToString() => $"{What} [{Left:0.#}..{Right:0.#} x {Top:0.#}..{Bottom:0.#}]";
     }
 
+    /// <summary>The least space between two neighbours of the bar.</summary>
+    private const double Gap = 4;
+
     private static async Task<Box> PaintedAsync(IPage page, string testId)
     {
         var b = await page.Id(testId).EvaluateAsync<double[]>(PaintedBox);
@@ -189,25 +192,32 @@ public sealed class HeaderTests(DashboardStack stack)
         var who = await PaintedAsync(page, "signed-in-user");
         var signOut = await PaintedAsync(page, "sign-out");
         var all = $"{title}, {who}, {signOut}";
+        // Every problem at once, so a failure shows all that is wrong with the bar.
+        var problems = new List<string>();
+        void Check(bool ok, string problem) { if (!ok) problems.Add(problem); }
         foreach (var box in new[] { title, who, signOut })
-            Assert.True(box.Left >= 0 && box.Right <= 390, $"{box} lies within the 390 px width ({all})");
-        Assert.True(who.Width >= 24, $"the user's id is shown, if shortened: {who}");
-        Assert.False(title.Overlaps(who), $"the title and the user overlap: {all}");
-        Assert.False(who.Overlaps(signOut), $"the user and sign out overlap: {all}");
-        Assert.False(title.Overlaps(signOut), $"the title and sign out overlap: {all}");
-        Assert.True(title.Right <= who.Left && who.Right <= signOut.Left, $"title, user, sign out from left to right: {all}");
+            Check(box.Left >= 0 && box.Right <= 390, $"{box} does not lie within the 390 px width");
+        Check(who.Width >= 24, $"the user's id is not shown: {who}");
+        Check(!title.Overlaps(who), "the title and the user overlap");
+        Check(!who.Overlaps(signOut), "the user and sign out overlap");
+        Check(!title.Overlaps(signOut), "the title and sign out overlap");
+        // Side by side with a clear gap, not running into each other.
+        Check(who.Left - title.Right >= Gap, $"the user starts {who.Left - title.Right:0.#} px after the title (at least {Gap})");
+        Check(signOut.Left - who.Right >= Gap, $"sign out starts {signOut.Left - who.Right:0.#} px after the user (at least {Gap})");
 
         // The title is whole (not cut), the user's id is shortened with an ellipsis and whole in its tooltip.
-        Assert.True(await page.Id("app-title").EvaluateAsync<bool>("e => e.scrollWidth <= e.clientWidth"), "the title is not cut off");
+        Check(await page.Id("app-title").EvaluateAsync<bool>("e => e.scrollWidth <= e.clientWidth"), "the title is cut off");
         var name = page.Locator("[data-testid=signed-in-user] .os-user-name");
-        await Expect(name).ToHaveAttributeAsync("title", user);
-        Assert.Equal("ellipsis", await name.EvaluateAsync<string>("e => getComputedStyle(e).textOverflow"));
+        Check(await name.GetAttributeAsync("title") == user, "the user's full id is not in the tooltip");
+        Check(await name.EvaluateAsync<string>("e => getComputedStyle(e).textOverflow") == "ellipsis", "the user's id is not shortened with an ellipsis");
 
         // Sign out on one line: the height of the one-line button, and its label one line high.
         var height = (await page.Id("sign-out").BoundingBoxAsync())!.Height;
-        Assert.True(Math.Abs(height - oneLine) < 1, $"sign out is {height:0.#} px high on the phone, {oneLine:0.#} px (one line) on a desktop");
+        Check(Math.Abs(height - oneLine) < 1, $"sign out is {height:0.#} px high on the phone, {oneLine:0.#} px (one line) on a desktop");
         var lines = await page.Id("sign-out").EvaluateAsync<double>(
             "e => { const l = e.querySelector('.mud-button-label'); return l.getBoundingClientRect().height / parseFloat(getComputedStyle(l).lineHeight); }");
-        Assert.True(lines < 1.5, $"sign out's label runs to {lines:0.##} lines");
+        Check(lines < 1.5, $"sign out's label runs to {lines:0.##} lines");
+
+        Assert.True(problems.Count == 0, $"the app bar at 390 px ({all}):\n" + string.Join("\n", problems));
     }
 }
