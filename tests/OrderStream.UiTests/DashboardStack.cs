@@ -140,9 +140,10 @@ public sealed class DashboardStack : IAsyncLifetime
     }
 
     /// <summary>Places an order through the gateway's public API (for orders the test does not place in the UI).</summary>
-    public async Task<Guid> PlaceAsync(string userId, string sku, int qty = 1, decimal price = 2.50m)
+    /// <remarks>The lines carry no price: inventory prices them from its catalogue.</remarks>
+    public async Task<Guid> PlaceAsync(string userId, string sku, int qty = 1)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = JsonContent.Create(new { userId, items = new[] { new { sku, qty, price } }, currency = "EUR" }) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = JsonContent.Create(new { userId, items = new[] { new { sku, qty } }, currency = "EUR" }) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Identity.Issue(userId, ["customer"], TimeSpan.FromMinutes(10)));
         using var response = await Public.SendAsync(request);
         response.EnsureSuccessStatusCode();

@@ -80,8 +80,12 @@ public sealed class OrderPagesTests(DashboardStack stack)
         await page.Id("restock-submit").ClickAsync();
         await Expect(page.StockRow(sku).GetByTestId("stock-available")).ToHaveTextAsync("10");
         await Expect(page.StockRow(sku).GetByTestId("stock-reserved")).ToHaveTextAsync("0");
-        // Orders are priced from the catalogue: the SKU needs a price, which the dashboard has no form for (yet).
-        await stack.PriceAsync(sku, 2.50m);
+        // Orders are priced from the catalogue: the SKU needs a price (a SKU without one is not for sale).
+        await page.EnterAsync("price-sku", sku);
+        await page.EnterAsync("price-name", "Declined demo");
+        await page.EnterAsync("price-unit", "2.50");
+        await page.Id("price-submit").ClickAsync();
+        await Expect(page.Id("price-result")).ToContainTextAsync($"{sku}: 2.50 EUR");
 
         // The inventory page stays open in a second tab (same sign-in) and must follow the saga by itself.
         var inventory = page;

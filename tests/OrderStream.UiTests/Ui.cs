@@ -21,6 +21,8 @@ public static class Ui
 
     public static ILocator StockRow(this IPage page, string sku) => page.Row("stock-row", "data-sku", sku);
 
+    public static ILocator ProductRow(this IPage page, string sku) => page.Row("product-row", "data-sku", sku);
+
     public static ILocator Timeline(this IPage page, string type) => page.Row("timeline-entry", "data-type", type);
 
     /// <summary>

@@ -71,6 +71,16 @@ public sealed class GatewayClient(HttpClient http, SignedInUser user)
     public Task<ApiResult<StockLevel>> SetLevelAsync(string sku, long level, string? reason, CancellationToken ct = default) =>
         SendAsync<StockLevel>(HttpMethod.Put, $"inventory/{Uri.EscapeDataString(sku)}", new StockChange(null, level, reason), ct);
 
+    // Products (the catalogue orders are priced from)
+
+    /// <summary>The catalogue: every SKU for sale with its name and unit price (anyone may read it).</summary>
+    public async Task<IReadOnlyList<Product>> GetProductsAsync(CancellationToken ct = default) =>
+        await GetAsync<List<Product>>("products", ct) ?? [];
+
+    /// <summary>PUT: lists the SKU or replaces its name and price (a seller's; orders reserved from then on are charged it).</summary>
+    public Task<ApiResult<Product>> SetProductAsync(string sku, ProductChange change, CancellationToken ct = default) =>
+        SendAsync<Product>(HttpMethod.Put, $"products/{Uri.EscapeDataString(sku)}", change, ct);
+
     // Operations
 
     /// <summary>The whole system's state, or null while the gateway has no <c>/admin/system</c> (an older gateway).</summary>

@@ -11,7 +11,20 @@ public sealed record OrderSummary(Guid OrderId, string Status, string? Reason, s
 
 public sealed record OrderPage(IReadOnlyList<OrderSummary> Items, string? NextCursor);
 
-public sealed record PlaceOrderRequest(string UserId, string Currency, IReadOnlyList<OrderLine> Items);
+/// <summary>
+/// A <c>POST /orders</c> body. Its lines carry no price: inventory prices every line from its catalogue when it
+/// reserves the order (a price sent would be ignored).
+/// </summary>
+public sealed record PlaceOrderRequest(string UserId, string Currency, IReadOnlyList<OrderItem> Items);
+
+/// <summary>A line of <see cref="PlaceOrderRequest"/>: what and how many.</summary>
+public sealed record OrderItem(string Sku, int Qty);
+
+/// <summary>An entry of the product catalogue (<c>GET /products</c>, owned by inventory): what a SKU is charged at.</summary>
+public sealed record Product(string Sku, string Name, decimal UnitPrice, string Currency, DateTimeOffset? UpdatedAt);
+
+/// <summary>A <c>PUT /products/{sku}</c> body: the whole entry (a seller's).</summary>
+public sealed record ProductChange(string Name, decimal UnitPrice, string Currency);
 
 public sealed record OrderAccepted(Guid OrderId, string Status);
 
