@@ -17,6 +17,7 @@ public partial class MigrationLiteralTests
     private static readonly Assembly Materializer = typeof(OrderViewStore).Assembly;
     private static readonly Assembly Inventory = typeof(OrderHoldStore).Assembly;
     private static readonly Assembly Payment = typeof(PaymentStore).Assembly;
+    private static readonly Assembly Fulfilment = typeof(OrderStream.Fulfilment.Data.ShipmentStore).Assembly;
 
     public static TheoryData<string, string, string, Type> CheckedColumns => new()
     {
@@ -25,6 +26,7 @@ public partial class MigrationLiteralTests
         { Inventory.GetName().Name!, "inventory_orders", "status", typeof(HoldStatus) },
         { Inventory.GetName().Name!, "reservations", "status", typeof(ReservationStatus) },
         { Inventory.GetName().Name!, "stock_receipts", "kind", typeof(AdjustmentKinds) },
+        { Fulfilment.GetName().Name!, "shipments", "status", typeof(ShipmentStatus) },
     };
 
     [Theory]
