@@ -84,7 +84,7 @@ public partial class MigrationLiteralTests
 
     private static List<string> Load(string assemblyName)
     {
-        var assembly = new[] { Materializer, Inventory, Payment }.Single(a => a.GetName().Name == assemblyName);
+        var assembly = new[] { Materializer, Inventory, Payment, Fulfilment }.Single(a => a.GetName().Name == assemblyName);
         var scripts = assembly.GetManifestResourceNames()
             .Where(n => n.Contains(".Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
