@@ -35,7 +35,7 @@ public sealed class LayoutTests(DashboardStack stack)
         if (!phone) await page.ScreenshotAsync("inventory");
 
         await page.GotoAsync("/operations");
-        foreach (var svc in new[] { "gateway", "inventory", "payment", "materializer" })
+        foreach (var svc in new[] { "gateway", "inventory", "payment", "materializer", "fulfilment" })
             await Expect(page.Id($"service-{svc}")).ToHaveAttributeAsync("data-up", "true", new() { Timeout = 60_000 });
         await page.AssertNoHorizontalScrollAsync($"/operations at {width} px");
         if (phone) await page.ScreenshotAsync("operations-phone");
