@@ -44,6 +44,7 @@ public partial class MigrationLiteralTests
 
     [Theory]
     [InlineData("OrderStream.OrderMaterializer", "order_view_pending", OrderStatus.Pending)]
+    [InlineData("OrderStream.OrderMaterializer", "order_view_unshipped", OrderStatus.Confirmed)]
     [InlineData("OrderStream.Inventory", "inventory_orders_reserved", HoldStatus.Reserved)]
     public void A_partial_index_is_built_on_the_literal_its_queries_splice_in(string assembly, string index, string status)
     {
