@@ -185,7 +185,7 @@ public sealed class FulfilmentTests(FulfilmentStack stack, ITestOutputHelper out
         {
             var list = await stack.Admin.GetFromJsonAsync<JsonElement>("/orders/unshipped");
             return list.GetProperty("orders").EnumerateArray().Any(o => o.GetProperty("orderId").GetGuid() == waiting) ? list : null;
-        }, TimeSpan.FromSeconds(30), "the waiting order in /orders/unshipped")).Value;
+        }, TimeSpan.FromSeconds(30), "the waiting order in /orders/unshipped")).GetValueOrDefault();
         Assert.Equal(FulfilmentStack.ShipWithinSeconds, unshipped.GetProperty("olderThanSeconds").GetDouble());
         Assert.DoesNotContain(unshipped.GetProperty("orders").EnumerateArray(), o => o.GetProperty("orderId").GetGuid() == shipped);
         var entry = unshipped.GetProperty("orders").EnumerateArray().Single(o => o.GetProperty("orderId").GetGuid() == waiting);
