@@ -26,6 +26,9 @@ public sealed record InventoryOrderRow(string OrderId, string Status, string? Re
 public sealed record ViewRow(string OrderId, string Status, string? Reason, bool SeenReserved, string? InventoryFailure, bool SeenAuthorized, string? PaymentFailure,
     string? ReleaseReason = null, bool SeenSold = false, bool SeenReturned = false, decimal? Amount = null, string? Currency = null);
 
+/// <summary>Fulfilment's shipment of an order (<c>shipments</c>): AWAITING, REQUESTED, DISPATCHED or CANCELLED.</summary>
+public sealed record ShipmentRow(string OrderId, string Status);
+
 /// <summary>How many timeline rows of one event type an order has in the view.</summary>
 public sealed record TimelineCount(string OrderId, string Type, long Count);
 
@@ -55,6 +58,10 @@ public sealed record Books
     public IReadOnlyList<ViewRow> Views { get; init; } = [];
     public IReadOnlyList<TimelineCount> Timeline { get; init; } = [];
     public IReadOnlyList<SkuTotal> SoldByConfirmedOrders { get; init; } = [];
+    /// <summary>Orders a seller asked to ship (the gateway's <c>order_shipments</c>).</summary>
+    public IReadOnlyList<string> ShipRequests { get; init; } = [];
+    /// <summary>Fulfilment's shipments.</summary>
+    public IReadOnlyList<ShipmentRow> Shipments { get; init; } = [];
     public IReadOnlyList<OutboxStats> Outboxes { get; init; } = [];
     public IReadOnlyList<InboxCount> Inbox { get; init; } = [];
     public SettleTimes SettleTimes { get; init; } = new(0, 0, 0);
@@ -100,13 +107,18 @@ public static class BooksReader
         SELECT order_id::text AS OrderId, type AS Type, count(*) AS Count FROM order_timeline GROUP BY order_id, type
         """;
 
-    // The view's items are what the customer ordered; lines of one SKU are summed like inventory merges them.
+    // The view's items are what the customer ordered; lines of one SKU are summed like inventory merges them. A SHIPPED
+    // order stays sold: its goods left through fulfilment, not back into stock.
     private const string SoldByConfirmedOrdersSql = """
         SELECT l.sku AS Sku, SUM(l.qty)::bigint AS Qty
         FROM order_view v CROSS JOIN LATERAL jsonb_to_recordset(v.items) AS l(sku text, qty int)
-        WHERE v.status = @Confirmed
+        WHERE v.status = ANY(@Sold)
         GROUP BY l.sku
         """;
+
+    private const string ShipRequestsSql = "SELECT order_id::text FROM order_shipments";
+
+    private const string ShipmentsSql = "SELECT order_id::text AS OrderId, status AS Status FROM shipments";
 
     private const string SettleTimesSql = """
         SELECT count(*) AS Settled,
@@ -134,8 +146,9 @@ public static class BooksReader
         var inventory = ReadInventoryAsync(options.ConnectionString(Catalogue.Inventory), ct);
         var payment = ReadPaymentAsync(options.ConnectionString(Catalogue.Payment), ct);
         var materializer = ReadMaterializerAsync(options.ConnectionString(Catalogue.OrderMaterializer), ct);
+        var fulfilment = ReadFulfilmentAsync(options.ConnectionString(Catalogue.Fulfilment), ct);
         var outboxes = CheckedServices.All.Select(s => ReadOutboxAsync(s, options.ConnectionString(s), ct)).ToArray();
-        await Task.WhenAll(gateway, inventory, payment, materializer, Task.WhenAll(outboxes));
+        await Task.WhenAll(gateway, inventory, payment, materializer, fulfilment, Task.WhenAll(outboxes));
 
         var g = gateway.Result;
         var i = inventory.Result;
@@ -145,6 +158,8 @@ public static class BooksReader
         {
             AcceptedOrders = g.AcceptedOrders,
             RepeatedIdempotencyKeys = g.RepeatedIdempotencyKeys,
+            ShipRequests = g.ShipRequests,
+            Shipments = fulfilment.Result.Shipments,
             Stock = i.Stock,
             Reservations = i.Reservations,
             InventoryOrders = i.InventoryOrders,
@@ -172,6 +187,12 @@ public static class BooksReader
     {
         AcceptedOrders = await ListAsync<string>(conn, tx, AcceptedOrdersSql, ct),
         RepeatedIdempotencyKeys = await ListAsync<IdempotencyKeyCount>(conn, tx, RepeatedIdempotencyKeysSql, ct),
+        ShipRequests = await ListAsync<string>(conn, tx, ShipRequestsSql, ct),
+    }, ct);
+
+    private static Task<Books> ReadFulfilmentAsync(string cs, CancellationToken ct) => InSnapshotAsync(cs, async (conn, tx) => new Books
+    {
+        Shipments = await ListAsync<ShipmentRow>(conn, tx, ShipmentsSql, ct),
     }, ct);
 
     private static Task<Books> ReadInventoryAsync(string cs, CancellationToken ct) => InSnapshotAsync(cs, async (conn, tx) => new Books
@@ -190,7 +211,7 @@ public static class BooksReader
     {
         Views = await ListAsync<ViewRow>(conn, tx, ViewsSql, ct),
         Timeline = await ListAsync<TimelineCount>(conn, tx, TimelineSql, ct),
-        SoldByConfirmedOrders = await ListAsync<SkuTotal>(conn, tx, SoldByConfirmedOrdersSql, ct, new { Confirmed = OrderStatus.Confirmed }),
+        SoldByConfirmedOrders = await ListAsync<SkuTotal>(conn, tx, SoldByConfirmedOrdersSql, ct, new { Sold = new[] { OrderStatus.Confirmed, OrderStatus.Shipped } }),
         SettleTimes = await conn.QuerySingleAsync<SettleTimes>(new CommandDefinition(SettleTimesSql, transaction: tx, cancellationToken: ct)),
     }, ct);
 

@@ -31,6 +31,9 @@ public static class CheckNames
     public const string CancelledCompensated = "saga.cancelled";
     public const string VoidedAfterRelease = "saga.voided";
     public const string DuplicateCancelRequests = "gateway.duplicate-cancel-requests";
+    public const string DuplicateShipments = "fulfilment.duplicate-shipments";
+    public const string ShippedConsistency = "fulfilment.shipped";
+    public const string ShipRequestsFulfilled = "fulfilment.requests";
     public const string OutboxUnsent = "outbox.unsent";
     public const string ConsumerLag = "kafka.lag";
     public const string DeadLettersUnaccounted = "kafka.dead-letters-unaccounted";
@@ -54,6 +57,7 @@ public sealed record Totals
     public long Confirmed { get; init; }
     public long Failed { get; init; }
     public long Cancelled { get; init; }
+    public long Shipped { get; init; }
     public long Pending { get; init; }
     /// <summary>Views of orders the gateway never accepted (events injected by hand or by a test).</summary>
     public long ViewsWithoutAcceptedOrder { get; init; }

@@ -18,10 +18,12 @@ public static class Checks
         var timeline = books.Timeline.ToLookup(t => t.OrderId, StringComparer.Ordinal);
         var events = books.OutboxEvents.ToLookup(e => e.OrderId, StringComparer.Ordinal);
         var accepted = books.AcceptedOrders.ToHashSet(StringComparer.Ordinal);
+        var shipments = books.Shipments.ToDictionary(s => s.OrderId, StringComparer.Ordinal);
+        var shipRequests = books.ShipRequests.ToHashSet(StringComparer.Ordinal);
 
         // Every order any service knows of, so an order that reached only some of them is still judged.
         var allOrders = accepted.Concat(views.Keys).Concat(payments.Select(g => g.Key)).Concat(reservations.Select(g => g.Key))
-            .Concat(events.Select(g => g.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            .Concat(events.Select(g => g.Key)).Concat(shipments.Keys).Concat(shipRequests).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
         long EventCount(string orderId, string topic) => events[orderId].Where(e => e.Topic == topic).Sum(e => e.Count);
         string? PaymentStatusOf(string orderId) => payments[orderId].FirstOrDefault()?.Status;
@@ -34,8 +36,10 @@ public static class Checks
             _ => "MIXED",
         };
         string Hold(string orderId) => holds.TryGetValue(orderId, out var h) ? h.Status + (h.Reason is null ? "" : " " + h.Reason) : "none";
+        string Shipment(string orderId) => (shipments.TryGetValue(orderId, out var s) ? s.Status : "none") + (shipRequests.Contains(orderId) ? ", ship requested" : "");
         string Describe(string orderId) =>
-            $"{orderId} (payment {PaymentStatusOf(orderId) ?? "none"}, view {ViewStatus(orderId)}, reservations {ReservationStatusOf(orderId) ?? "none"}, inventory {Hold(orderId)})";
+            $"{orderId} (payment {PaymentStatusOf(orderId) ?? "none"}, view {ViewStatus(orderId)}, reservations {ReservationStatusOf(orderId) ?? "none"}, inventory {Hold(orderId)}, shipment {Shipment(orderId)})";
+        bool Dispatched(string orderId) => shipments.TryGetValue(orderId, out var s) && s.Status == ShipmentStatus.Dispatched;
         // Money taken and kept: an authorization not voided or refunded.
         bool Captured(string orderId) => PaymentStatusOf(orderId) == PaymentStatus.Authorized;
         bool ViewIs(string orderId, string status, string? reason = null) =>
@@ -108,11 +112,11 @@ public static class Checks
                 .Select(sku => $"{sku}: sold {stockSold.GetValueOrDefault(sku)}, confirmed orders {soldByView.GetValueOrDefault(sku)}"));
 
         // The saga's outcomes agree across the services.
-        Add(CheckNames.ConfirmedConsistency, "orders where a net captured payment (AUTHORIZED, not voided or refunded), view CONFIRMED and reservations SOLD do not agree",
+        Add(CheckNames.ConfirmedConsistency, "orders where a net captured payment (AUTHORIZED, not voided or refunded), view CONFIRMED or SHIPPED and reservations SOLD do not agree",
             allOrders.Where(id =>
             {
                 var captured = Captured(id);
-                var confirmed = ViewIs(id, OrderStatus.Confirmed);
+                var confirmed = ViewIs(id, OrderStatus.Confirmed) || ViewIs(id, OrderStatus.Shipped);
                 var sold = ReservationStatusOf(id) == ReservationStatus.Sold;
                 return captured != confirmed || confirmed != sold;
             }).Select(Describe));
@@ -155,6 +159,25 @@ public static class Checks
                 (EventCount(id, Topics.InventoryFailed) > 0 || (views.TryGetValue(id, out var v) && v.InventoryFailure is not null)) &&
                 (payments[id].Any() || reservations[id].Any()))
             .Select(Describe));
+        // Fulfilment's books: a shipment leaves only for a confirmed order (sold, paid, never returned) that a seller asked
+        // to ship, once; the view is SHIPPED exactly for those; and every ship request was dispatched.
+        Add(CheckNames.DuplicateShipments, "more than one shipment.dispatched event (fulfilment outbox) or order.ship-requested event (gateway outbox) per order",
+            allOrders.Select(id => (id, d: EventCount(id, Topics.ShipmentDispatched), r: EventCount(id, Topics.OrderShipRequested)))
+                .Where(x => x.d > 1 || x.r > 1).Select(x => $"{x.id}: {x.d} dispatched, {x.r} ship requests"));
+        Add(CheckNames.ShippedConsistency, "orders dispatched by fulfilment or shown SHIPPED where the two disagree, or whose order is not sold (reservations SOLD), paid (payment captured), never returned and ship-requested",
+            allOrders.Where(id =>
+            {
+                var dispatched = Dispatched(id);
+                var viewShipped = ViewIs(id, OrderStatus.Shipped);
+                if (!dispatched && !viewShipped && EventCount(id, Topics.ShipmentDispatched) == 0) return false;
+                return !(dispatched && viewShipped && ReservationStatusOf(id) == ReservationStatus.Sold && Captured(id)
+                    && !(holds.TryGetValue(id, out var h) && h.Status == HoldStatus.Returned) && shipRequests.Contains(id));
+            }).Select(Describe));
+        Add(CheckNames.ShipRequestsFulfilled, "ship requests (gateway) not dispatched by fulfilment, or shipments requested at fulfilment that the gateway never accepted (must be 0 once quiet)",
+            allOrders.Where(id => shipRequests.Contains(id)
+                    ? !Dispatched(id)
+                    : shipments.TryGetValue(id, out var s) && s.Status is ShipmentStatus.Requested or ShipmentStatus.Dispatched)
+                .Select(Describe));
         Add(CheckNames.ConflictingOutcomes, "orders with both outcomes of one step (reserved and failed, authorized and failed, sold and released) in the timeline, the view's facts or the outboxes",
             allOrders.Select(id => (id, why: Conflicts(id))).Where(x => x.why.Count > 0).Select(x => $"{x.id}: {string.Join(", ", x.why)}"));
 
@@ -165,6 +188,8 @@ public static class Checks
             if ((types.Contains(Topics.InventoryReserved) || types.Contains(Topics.InventoryReservedV1)) && types.Contains(Topics.InventoryFailed)) why.Add("timeline reserved+failed");
             if (types.Contains(Topics.PaymentAuthorized) && types.Contains(Topics.PaymentFailed)) why.Add("timeline authorized+failed");
             if (types.Contains(Topics.InventorySold) && types.Contains(Topics.InventoryReleased)) why.Add("timeline sold+released");
+            if (types.Contains(Topics.ShipmentDispatched) && types.Contains(Topics.InventoryReturned)) why.Add("timeline dispatched+returned");
+            if (types.Contains(Topics.OrderShipRequested) && types.Contains(Topics.OrderCancelRequested)) why.Add("timeline ship+cancel requested");
             if (views.TryGetValue(id, out var v))
             {
                 if (v.SeenReserved && v.InventoryFailure is not null) why.Add("view facts reserved+failed");
@@ -221,6 +246,7 @@ public static class Checks
             Confirmed = acceptedViews.Count(v => v?.Status == OrderStatus.Confirmed),
             Failed = acceptedViews.Count(v => v?.Status == OrderStatus.Failed),
             Cancelled = acceptedViews.Count(v => v?.Status == OrderStatus.Cancelled),
+            Shipped = acceptedViews.Count(v => v?.Status == OrderStatus.Shipped),
             Pending = acceptedViews.Count(v => v is null || v.Status == OrderStatus.Pending),
             ViewsWithoutAcceptedOrder = views.Keys.Count(id => !accepted.Contains(id)),
             PaymentsAuthorized = books.Payments.Count(p => p.Status == PaymentStatus.Authorized),

@@ -9,6 +9,7 @@ using OrderStream.OrderMaterializer.Http;
 var builder = ServiceDefaults.CreateBuilder(args, "order-materializer");
 builder.Services.AddHealthChecks().AddKafkaReadiness();
 builder.Services.AddOrderViewCache(builder.Configuration);
+builder.Services.AddOptions<FulfilmentOptions>().BindConfiguration(FulfilmentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
 // The views of a consumer transaction's orders, loaded once, folded in memory by every event, written back once.
 builder.Services.AddEventConsumer()
@@ -25,7 +26,9 @@ builder.Services.AddEventConsumer()
     .Subscribe<InventorySoldV1, OrderProjection>()
     .Subscribe<InventoryReturnedV1, OrderProjection>()
     .Subscribe<PaymentVoidedV1, OrderProjection>()
-    .Subscribe<PaymentRefundedV1, OrderProjection>();
+    .Subscribe<PaymentRefundedV1, OrderProjection>()
+    .Subscribe<OrderShipRequestedV1, OrderProjection>()
+    .Subscribe<ShipmentDispatchedV1, OrderProjection>();
 
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);

@@ -67,8 +67,8 @@ public static class Catalogue
     public static readonly ServiceSpec ApiGateway = new(
         Name: "api-gateway", Key: "gateway", Project: "OrderStream.ApiGateway", Port: 5080, Kind: ServiceKind.Saga,
         Consumes: [],
-        Produces: [Topics.OrderCreated, Topics.OrderCancelRequested],
-        Calls: ["inventory", "payment", "materializer"],
+        Produces: [Topics.OrderCreated, Topics.OrderCancelRequested, Topics.OrderShipRequested],
+        Calls: ["inventory", "payment", "materializer", "fulfilment"],
         UsesRedis: true);
 
     public static readonly ServiceSpec Inventory = new(
@@ -94,6 +94,13 @@ public static class Catalogue
         Calls: [],
         UsesRedis: true);
 
+    public static readonly ServiceSpec Fulfilment = new(
+        Name: "fulfilment", Key: "fulfilment", Project: "OrderStream.Fulfilment", Port: 5084, Kind: ServiceKind.Saga,
+        Consumes: [Topics.InventorySold, Topics.OrderShipRequested, Topics.InventoryReturned],
+        Produces: [Topics.ShipmentDispatched],
+        Calls: [],
+        UsesRedis: false);
+
     public static readonly ServiceSpec Dashboard = new(
         Name: "dashboard", Key: "dashboard", Project: "OrderStream.Dashboard", Port: 5090, Kind: ServiceKind.Frontend,
         Consumes: [],
@@ -102,7 +109,7 @@ public static class Catalogue
         UsesRedis: false);
 
     /// <summary>Every process, in start order: a service starts after the ones it calls.</summary>
-    public static readonly IReadOnlyList<ServiceSpec> All = [Inventory, Payment, OrderMaterializer, ApiGateway, Dashboard];
+    public static readonly IReadOnlyList<ServiceSpec> All = [Inventory, Payment, OrderMaterializer, Fulfilment, ApiGateway, Dashboard];
 
     /// <summary>The saga services: each with its own database, outbox and operator endpoints.</summary>
     public static IEnumerable<ServiceSpec> SagaServices => All.Where(s => s.Kind == ServiceKind.Saga);

@@ -102,6 +102,25 @@ public sealed record PaymentRefundedV1(Guid OrderId, Guid PaymentId, decimal Amo
     public static string Topic => Topics.PaymentRefunded;
 }
 
+/// <summary>
+/// A seller asked to ship a CONFIRMED order (<paramref name="RequestedBy"/> is the seller's user id). The gateway decided it
+/// under the order's lock: no cancel was requested before it, and none is accepted after it.
+/// </summary>
+public sealed record OrderShipRequestedV1(Guid OrderId, string RequestedBy, DateTimeOffset RequestedAt) : IEvent
+{
+    public static string Topic => Topics.OrderShipRequested;
+}
+
+/// <summary>
+/// Fulfilment dispatched a sold order's goods as shipment <paramref name="ShipmentId"/> (once per order): the order is SHIPPED.
+/// <paramref name="Items"/> are the sold lines, <paramref name="RequestedBy"/> the seller who asked.
+/// </summary>
+public sealed record ShipmentDispatchedV1(
+    Guid OrderId, Guid ShipmentId, IReadOnlyList<SkuQuantity> Items, string RequestedBy, DateTimeOffset DispatchedAt) : IEvent
+{
+    public static string Topic => Topics.ShipmentDispatched;
+}
+
 /// <summary>The order view changed status; emitted by the materializer for downstream readers.</summary>
 public sealed record OrderUpdatedV1(Guid OrderId, string Status, string? Reason, DateTimeOffset UpdatedAt) : IEvent
 {

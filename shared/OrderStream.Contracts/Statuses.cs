@@ -6,7 +6,8 @@ namespace OrderStream.Contracts;
 
 /// <summary>
 /// The order statuses of the view (<c>order_view.status</c>). PENDING moves to one settled status and
-/// never back; the only move after that is CONFIRMED → CANCELLED (a refund). FAILED and CANCELLED never change.
+/// never back; the only moves after that are CONFIRMED → CANCELLED (a refund) and CONFIRMED → SHIPPED.
+/// FAILED, CANCELLED and SHIPPED never change.
 /// </summary>
 public static class OrderStatus
 {
@@ -14,15 +15,20 @@ public static class OrderStatus
     public const string Confirmed = "CONFIRMED";
     public const string Failed = "FAILED";
     public const string Cancelled = "CANCELLED";
+    /// <summary>Fulfilment dispatched the confirmed order's goods (shipment.dispatched.v1).</summary>
+    public const string Shipped = "SHIPPED";
 
     /// <summary>Every status, in the saga's order (what a status filter accepts).</summary>
-    public static readonly IReadOnlyList<string> All = [Pending, Confirmed, Failed, Cancelled];
+    public static readonly IReadOnlyList<string> All = [Pending, Confirmed, Failed, Cancelled, Shipped];
 
     /// <summary>Settled: the saga has an outcome (polling clients get 200).</summary>
-    public static bool IsTerminal(string status) => status is Confirmed or Failed or Cancelled;
+    public static bool IsTerminal(string status) => status is Confirmed or Failed or Cancelled or Shipped;
 
     /// <summary>Nothing can change it any more, not even a cancel.</summary>
-    public static bool IsFinal(string status) => status is Failed or Cancelled;
+    public static bool IsFinal(string status) => status is Failed or Cancelled or Shipped;
+
+    /// <summary>The order was sold and stays sold: CONFIRMED, or SHIPPED after it (what the books count as sold and paid).</summary>
+    public static bool IsSold(string status) => status is Confirmed or Shipped;
 }
 
 /// <summary>The reason codes carried by failure events and the order view.</summary>
@@ -72,4 +78,16 @@ public static class AdjustmentKinds
 {
     public const string Receipt = "RECEIPT";
     public const string Adjustment = "ADJUSTMENT";
+}
+
+/// <summary>Where fulfilment stands with one order (<c>shipments.status</c>, fulfilment's database).</summary>
+public static class ShipmentStatus
+{
+    /// <summary>Sold, no ship request yet: the goods wait for the seller.</summary>
+    public const string Awaiting = "AWAITING";
+    /// <summary>A seller asked to ship, the sale has not reached fulfilment yet (the request overtook it).</summary>
+    public const string Requested = "REQUESTED";
+    public const string Dispatched = "DISPATCHED";
+    /// <summary>The sale was returned (a cancel before any ship request): nothing will ship.</summary>
+    public const string Cancelled = "CANCELLED";
 }

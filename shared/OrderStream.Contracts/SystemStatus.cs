@@ -22,8 +22,11 @@ public sealed record SystemStatus(
 /// <summary><see cref="Name"/> is the admin path segment (gateway, inventory, payment, materializer).</summary>
 public sealed record SystemServiceStatus(string Name, bool Up, ServiceStatus? Status, string? Error);
 
-/// <summary>Orders still PENDING, and those PENDING for longer than <see cref="StuckAfterSeconds"/>; null when the materializer did not answer.</summary>
-public sealed record OrderCounts(long? Pending, long? Stuck, int StuckAfterSeconds);
+/// <summary>
+/// Orders still PENDING, and those PENDING for longer than <see cref="StuckAfterSeconds"/>; CONFIRMED orders not shipped within
+/// <see cref="ShipWithinSeconds"/> (<c>Fulfilment__ShipWithin</c>, the materializer's setting). Null when the materializer did not answer.
+/// </summary>
+public sealed record OrderCounts(long? Pending, long? Stuck, int StuckAfterSeconds, long? Unshipped = null, double? ShipWithinSeconds = null);
 
 public sealed record DeadLetterCount(string Topic, string OriginalTopic, long Messages, long Waiting);
 

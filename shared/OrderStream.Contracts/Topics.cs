@@ -29,13 +29,16 @@ public static class Topics
     public const string InventoryReturned = "inventory.returned.v1";
     public const string PaymentVoided = "payment.voided.v1";
     public const string PaymentRefunded = "payment.refunded.v1";
+    public const string OrderShipRequested = "order.ship-requested.v1";
+    public const string ShipmentDispatched = "shipment.dispatched.v1";
 
-    /// <summary>All saga topics: the happy path's in the order it meets them, then compensation's, then the retiring versions.</summary>
+    /// <summary>All saga topics: the happy path's in the order it meets them, then compensation's, then fulfilment's, then the retiring versions.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         OrderCreated, InventoryReserved, InventoryFailed, InventoryReleased,
         PaymentAuthorized, PaymentFailed, OrderUpdated, InventoryAdjusted,
         OrderCancelRequested, InventorySold, InventoryReturned, PaymentVoided, PaymentRefunded,
+        OrderShipRequested, ShipmentDispatched,
         InventoryReservedV1,
     ];
 
@@ -49,6 +52,7 @@ public static class Topics
         OrderCreated, InventoryReserved, InventoryFailed, InventoryReleased,
         PaymentAuthorized, PaymentFailed,
         OrderCancelRequested, InventorySold, InventoryReturned, PaymentVoided, PaymentRefunded,
+        OrderShipRequested, ShipmentDispatched,
         InventoryReservedV1,
     ];
 

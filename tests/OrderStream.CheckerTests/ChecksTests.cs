@@ -13,20 +13,26 @@ public sealed class ChecksTests
     private const string TimedOut = "00000000-0000-0000-0000-000000000004";
     private const string CancelledEarly = "00000000-0000-0000-0000-000000000005";
     private const string Refunded = "00000000-0000-0000-0000-000000000006";
+    private const string Shipped = "00000000-0000-0000-0000-000000000007";
     private const string CancelReason = "changed my mind";
     private static readonly CheckOptions Options = new(Catalogue.SagaServices.ToDictionary(s => s.Database!, s => "Database=" + s.Database));
 
     /// <summary>
-    /// Six orders, one per outcome, with books that agree: SKU A received 10, 2 sold, 8 available. Besides
+    /// Seven orders, one per outcome, with books that agree: SKU A received 10, 3 sold, 7 available. Besides
     /// confirmed, declined and out of stock: one timed out (its late authorization voided), one cancelled
-    /// before inventory saw it, and one cancelled after it was confirmed (returned and refunded).
+    /// before inventory saw it, one cancelled after it was confirmed (returned and refunded), and one shipped.
     /// </summary>
     private static Books Clean() => new()
     {
-        AcceptedOrders = [Confirmed, Declined, OutOfStock, TimedOut, CancelledEarly, Refunded],
+        AcceptedOrders = [Confirmed, Declined, OutOfStock, TimedOut, CancelledEarly, Refunded, Shipped],
         OutboxEvents =
         [
-            .. new[] { Confirmed, Declined, OutOfStock, TimedOut, CancelledEarly, Refunded }.Select(id => new OutboxEventCount(Catalogue.ApiGateway, id, Topics.OrderCreated, 1)),
+            .. new[] { Confirmed, Declined, OutOfStock, TimedOut, CancelledEarly, Refunded, Shipped }.Select(id => new OutboxEventCount(Catalogue.ApiGateway, id, Topics.OrderCreated, 1)),
+            new(Catalogue.ApiGateway, Shipped, Topics.OrderShipRequested, 1),
+            new(Catalogue.Inventory, Shipped, Topics.InventoryReserved, 1),
+            new(Catalogue.Inventory, Shipped, Topics.InventorySold, 1),
+            new(Catalogue.Payment, Shipped, Topics.PaymentAuthorized, 1),
+            new(Catalogue.Fulfilment, Shipped, Topics.ShipmentDispatched, 1),
             new(Catalogue.ApiGateway, CancelledEarly, Topics.OrderCancelRequested, 1),
             new(Catalogue.ApiGateway, Refunded, Topics.OrderCancelRequested, 1),
             new(Catalogue.Inventory, Confirmed, Topics.InventoryReserved, 1),
@@ -47,14 +53,16 @@ public sealed class ChecksTests
             new(Catalogue.Payment, Confirmed, Topics.PaymentAuthorized, 1),
             new(Catalogue.Payment, Declined, Topics.PaymentFailed, 1),
         ],
-        Stock = [new StockRow("A", 8, 0, 2, 10)],
-        Reservations = [new(Confirmed, "A", 2, "SOLD"), new(Declined, "A", 3, "RELEASED"), new(TimedOut, "A", 1, "RELEASED"), new(Refunded, "A", 2, "RETURNED")],
+        Stock = [new StockRow("A", 7, 0, 3, 10)],
+        Reservations = [new(Confirmed, "A", 2, "SOLD"), new(Declined, "A", 3, "RELEASED"), new(TimedOut, "A", 1, "RELEASED"), new(Refunded, "A", 2, "RETURNED"),
+            new(Shipped, "A", 1, "SOLD")],
         InventoryOrders =
         [
             new(Confirmed, "SOLD", null), new(Declined, "RELEASED", FailureReasons.PaymentDeclined), new(OutOfStock, "FAILED", FailureReasons.OutOfStock),
             new(TimedOut, "RELEASED", FailureReasons.SagaTimeout), new(CancelledEarly, "RELEASED", FailureReasons.Cancelled), new(Refunded, "RETURNED", FailureReasons.Cancelled),
+            new(Shipped, "SOLD", null),
         ],
-        Payments = [new(Confirmed, "AUTHORIZED"), new(Declined, "DECLINED"), new(TimedOut, "VOIDED"), new(Refunded, "REFUNDED")],
+        Payments = [new(Confirmed, "AUTHORIZED"), new(Declined, "DECLINED"), new(TimedOut, "VOIDED"), new(Refunded, "REFUNDED"), new(Shipped, "AUTHORIZED")],
         Views =
         [
             new(Confirmed, OrderStatus.Confirmed, null, true, null, true, null, SeenSold: true),
@@ -63,6 +71,7 @@ public sealed class ChecksTests
             new(TimedOut, OrderStatus.Failed, FailureReasons.SagaTimeout, true, null, true, null, FailureReasons.SagaTimeout),
             new(CancelledEarly, OrderStatus.Cancelled, CancelReason, false, null, false, null, FailureReasons.Cancelled),
             new(Refunded, OrderStatus.Cancelled, CancelReason, true, null, true, null, SeenSold: true, SeenReturned: true),
+            new(Shipped, OrderStatus.Shipped, null, true, null, true, null, SeenSold: true),
         ],
         Timeline =
         [
@@ -74,8 +83,13 @@ public sealed class ChecksTests
             new(CancelledEarly, Topics.OrderCreated, 1), new(CancelledEarly, Topics.OrderCancelRequested, 1), new(CancelledEarly, Topics.InventoryReleased, 1),
             new(Refunded, Topics.OrderCreated, 1), new(Refunded, Topics.InventoryReserved, 1), new(Refunded, Topics.PaymentAuthorized, 1), new(Refunded, Topics.InventorySold, 1),
             new(Refunded, Topics.OrderCancelRequested, 1), new(Refunded, Topics.InventoryReturned, 1), new(Refunded, Topics.PaymentRefunded, 1),
+            new(Shipped, Topics.OrderCreated, 1), new(Shipped, Topics.InventoryReserved, 1), new(Shipped, Topics.PaymentAuthorized, 1), new(Shipped, Topics.InventorySold, 1),
+            new(Shipped, Topics.OrderShipRequested, 1), new(Shipped, Topics.ShipmentDispatched, 1),
         ],
-        SoldByConfirmedOrders = [new SkuTotal("A", 2)],
+        SoldByConfirmedOrders = [new SkuTotal("A", 3)],
+        ShipRequests = [Shipped],
+        // The confirmed order's goods await a ship request; the shipped one's left once.
+        Shipments = [new(Confirmed, ShipmentStatus.Awaiting), new(Shipped, ShipmentStatus.Dispatched)],
         Outboxes = CheckedServices.All.Select(s => new OutboxStats(s, 0, 3, 0, 0.2, 0.1)).ToList(),
     };
 
@@ -89,9 +103,10 @@ public sealed class ChecksTests
         Assert.Equal(1, report.Totals.Confirmed);
         Assert.Equal(3, report.Totals.Failed);
         Assert.Equal(2, report.Totals.Cancelled);
-        Assert.Equal((1, 1, 1, 1), (report.Totals.PaymentsAuthorized, report.Totals.PaymentsDeclined, report.Totals.PaymentsVoided, report.Totals.PaymentsRefunded));
+        Assert.Equal(1, report.Totals.Shipped);
+        Assert.Equal((2, 1, 1, 1), (report.Totals.PaymentsAuthorized, report.Totals.PaymentsDeclined, report.Totals.PaymentsVoided, report.Totals.PaymentsRefunded));
         Assert.Equal(2, report.Totals.Outcomes["CANCELLED"]);
-        Assert.Equal(new Dictionary<string, long> { ["SOLD"] = 1, ["RELEASED"] = 2, ["RETURNED"] = 1 }, report.Totals.ReservationsByStatus);
+        Assert.Equal(new Dictionary<string, long> { ["SOLD"] = 2, ["RELEASED"] = 2, ["RETURNED"] = 1 }, report.Totals.ReservationsByStatus);
     }
 
     private static Books Replace<T>(IReadOnlyList<T> rows, Func<T, bool> match, T with, Func<IReadOnlyList<T>, Books> into) =>
@@ -126,6 +141,15 @@ public sealed class ChecksTests
             [CheckNames.DuplicateCancelRequests], Refunded),
         ["a refund paid twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Catalogue.Payment, Refunded, Topics.PaymentRefunded, 1)] },
             [CheckNames.DuplicatePayments], Refunded),
+        ["a shipment dispatched twice"] = (b => b with { OutboxEvents = [.. b.OutboxEvents, new(Catalogue.Fulfilment, Shipped, Topics.ShipmentDispatched, 1)] },
+            [CheckNames.DuplicateShipments], Shipped),
+        ["a returned and refunded order shipped"] = (b => b with { Shipments = [.. b.Shipments, new ShipmentRow(Refunded, ShipmentStatus.Dispatched)] },
+            [CheckNames.ShippedConsistency, CheckNames.ShipRequestsFulfilled], Refunded),
+        ["a ship request never dispatched"] = (b => b with { ShipRequests = [.. b.ShipRequests, Confirmed] },
+            [CheckNames.ShipRequestsFulfilled], Confirmed),
+        ["an order shown SHIPPED that never left"] = (b => Replace(b.Views, v => v.OrderId == Confirmed,
+                new ViewRow(Confirmed, OrderStatus.Shipped, null, true, null, true, null, SeenSold: true), rows => b with { Views = rows }),
+            [CheckNames.ShippedConsistency], Confirmed),
     };
 
     public static TheoryData<string> CompensationBugNames => new(CompensationBugs.Keys);

@@ -21,10 +21,11 @@ public class ServiceCatalogueTests
         // and order.updated (the view's own notice) are not counted. A service added later brings its own.
         var expected = new Dictionary<string, string[]>
         {
-            ["gateway"] = [Topics.OrderCreated, Topics.OrderCancelRequested],
+            ["gateway"] = [Topics.OrderCreated, Topics.OrderCancelRequested, Topics.OrderShipRequested],
             ["inventory"] = [Topics.InventoryReserved, Topics.InventoryFailed, Topics.InventoryReleased, Topics.InventorySold, Topics.InventoryReturned],
             ["payment"] = [Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.PaymentVoided, Topics.PaymentRefunded],
             ["materializer"] = [],
+            ["fulfilment"] = [Topics.ShipmentDispatched],
         };
         Assert.Equal(expected, expected.Keys.ToDictionary(key => key, key => CheckedServices.DecisionTopics(Catalogue.ByKey(key))));
     }

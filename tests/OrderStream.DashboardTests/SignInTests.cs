@@ -122,8 +122,8 @@ public sealed class PageAccessTests : DashboardTestContext
 {
     public static TheoryData<Type, string[]> PagesAndRoles => new()
     {
-        { typeof(Orders), [Roles.Customer, Roles.Admin] },
-        { typeof(OrderDetails), [Roles.Customer, Roles.Admin] },
+        { typeof(Orders), [Roles.Customer, Roles.Seller, Roles.Admin] },
+        { typeof(OrderDetails), [Roles.Customer, Roles.Seller, Roles.Admin] },
         { typeof(Inventory), [Roles.Seller, Roles.Admin] },
         { typeof(Operations), [Roles.Admin] },
         { typeof(DeadLetters), [Roles.Admin] },

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrderStream.Contracts;
 using OrderStream.TestSupport;
 using Xunit.Abstractions;
 
@@ -31,10 +32,11 @@ public sealed class KillTests(KillStack stack, ITestOutputHelper output) : IClas
         // so the next kill comes while the system is still recovering from the last.
         var victims = new List<ServiceProcess>();
         var recoveries = new List<Task<string>>();
+        var services = stack.Services.Count();
         var round = 0;
-        while (round < 12)
+        while (round < 3 * services)
         {
-            if (round % 4 == 0) victims.AddRange(stack.Services.OrderBy(_ => random.Next()));
+            if (round % services == 0) victims.AddRange(stack.Services.OrderBy(_ => random.Next()));
             var victim = victims[round++];
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(500, 3_000))); // a random moment, not a synchronisation
             var inFlight = load.Accepted;
@@ -84,10 +86,10 @@ public sealed class RedeliveryTests(RedeliveryStack stack, ITestOutputHelper out
         await stack.SeedAsync(skus, 400);
         var random = new Random(5);
         await using var load = new OrderLoad([stack.Gateway.BaseAddress], count: 2_000, perSecond: 8, skus, "redeliver");
-        ServiceProcess[] consumers = [stack.Inventory, stack.Payment, stack.Materializer];
+        ServiceProcess[] consumers = [stack.Inventory, stack.Payment, stack.Materializer, stack[Catalogue.Fulfilment.Name]];
 
         var rounds = 0;
-        while (rounds < 6)
+        while (rounds < 2 * consumers.Length)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(1_500, 3_500))); // a random moment, not a synchronisation
             var victim = consumers[rounds++ % consumers.Length];

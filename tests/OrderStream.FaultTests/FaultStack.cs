@@ -108,6 +108,9 @@ public static class Saga
         // Compensation of a payment made after a release (the deadline), or of a returned sale.
         Topics.PaymentVoided or Topics.InventoryReturned => 4,
         Topics.PaymentRefunded => 5,
+        // A seller ships a confirmed order (after its sale), and fulfilment dispatches it after the request.
+        Topics.OrderShipRequested => 4,
+        Topics.ShipmentDispatched => 5,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a saga event"),
     };
 }

@@ -26,9 +26,13 @@ public sealed class CatalogueDriftTests(OrderStreamStack stack) : IClassFixture<
     }
 
     [Fact]
-    public async Task After_a_confirmed_a_declined_an_out_of_stock_and_a_cancelled_order_every_outbox_row_is_on_a_topic_its_service_produces()
+    public async Task After_a_confirmed_a_declined_an_out_of_stock_a_cancelled_and_a_shipped_order_every_outbox_row_is_on_a_topic_its_service_produces()
     {
         await stack.SeedAsync("DRIFT-1", 10);
+        var shipped = await stack.PlaceAsync(Orders.Body("drift-shipped", ("DRIFT-1", 1, 2.00m)));
+        Assert.Equal(OrderStatus.Confirmed, (await stack.WaitSettledAsync(shipped)).Status);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await stack.ShipAsync(shipped)).StatusCode);
+        await stack.WaitStatusAsync(shipped, OrderStatus.Shipped);
         var confirmed = await stack.PlaceAsync(Orders.Body("drift-confirmed", ("DRIFT-1", 1, 2.00m)));
         var outOfStock = await stack.PlaceAsync(Orders.Body("drift-short", ("DRIFT-1", 1_000, 2.00m)));
         Assert.Equal(OrderStatus.Confirmed, (await stack.WaitSettledAsync(confirmed)).Status);
@@ -59,6 +63,7 @@ public sealed class CatalogueDriftTests(OrderStreamStack stack) : IClassFixture<
         }
         // Not vacuous: the saga's own topics were written, compensation's included.
         Assert.Superset(new HashSet<string> { Topics.OrderCreated, Topics.OrderCancelRequested, Topics.InventoryReserved, Topics.InventoryFailed,
-            Topics.InventorySold, Topics.InventoryReturned, Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.PaymentRefunded }, written);
+            Topics.InventorySold, Topics.InventoryReturned, Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.PaymentRefunded,
+            Topics.OrderShipRequested, Topics.ShipmentDispatched }, written);
     }
 }

@@ -68,9 +68,11 @@ public sealed class MetricsTests(OrderStreamStack stack, ITestOutputHelper outpu
         var orderId = await stack.PlaceAsync(Orders.Body("noor", ("M-2", 1, 2.00m)));
         await stack.WaitSettledAsync(orderId);
         // An API request for every service: the seed went to inventory; an order unknown to the cache makes the
-        // gateway ask the materializer over HTTP (a client request); the operator's call reaches payment through it.
+        // gateway ask the materializer over HTTP (a client request); the operator's calls reach payment and fulfilment
+        // (which has no API of its own) through it.
         Assert.Equal(HttpStatusCode.NotFound, (await stack.Http.GetAsync($"/orders/{Guid.NewGuid()}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await stack.Admin.GetAsync("/admin/payment/settings")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await stack.Admin.GetAsync("/admin/fulfilment/status")).StatusCode);
 
         foreach (var service in stack.Services)
         {

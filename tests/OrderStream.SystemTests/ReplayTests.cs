@@ -17,7 +17,13 @@ public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) 
         var ids = await Concurrently.ForAllAsync(Enumerable.Range(0, 150), 16, i =>
             stack.PlaceAsync(Orders.Body($"replay-{i}", ($"R-{random.Next(1, 4)}", random.Next(1, 3), 4.00m))));
         // Settling is not what this test measures: on a loaded machine 150 orders on 3 SKUs can take tens of seconds.
-        await Concurrently.ForAllAsync(ids, 16, id => stack.WaitSettledAsync(id, TimeSpan.FromSeconds(120)));
+        var settled = await Concurrently.ForAllAsync(ids, 16, id => stack.WaitSettledAsync(id, TimeSpan.FromSeconds(120)));
+        // Half the confirmed orders shipped, so fulfilment's dispatches are replayed too (the others' sales wait for a request).
+        var toShip = settled.Where(v => v.Status == OrderStatus.Confirmed).Select(v => v.OrderId).Where((_, i) => i % 2 == 0).ToList();
+        Assert.NotEmpty(toShip);
+        var shipped = await Concurrently.ForAllAsync(toShip, 8, async id => (await stack.ShipAsync(id)).StatusCode);
+        Assert.All(shipped, status => Assert.Equal(System.Net.HttpStatusCode.Accepted, status));
+        await Concurrently.ForAllAsync(toShip, 16, id => stack.WaitStatusAsync(id, OrderStatus.Shipped, TimeSpan.FromSeconds(120)));
         await WaitQuietAsync();
         var before = await SnapshotAsync();
 
@@ -68,6 +74,7 @@ public sealed class ReplayTests(DecliningStack stack, ITestOutputHelper output) 
         await Add("payment", "SELECT concat_ws('|', order_id, reason, closed_at) FROM closed_orders ORDER BY order_id");
         await Add("materializer", "SELECT concat_ws('|', order_id, status, reason, updated_at, settled_at) FROM order_view ORDER BY order_id");
         await Add("materializer", "SELECT concat_ws('|', order_id, event_id) FROM order_timeline ORDER BY order_id, event_id");
+        await Add("fulfilment", "SELECT concat_ws('|', order_id, status, shipment_id, dispatched_at, updated_at) FROM shipments ORDER BY order_id");
         foreach (var service in Catalogue.SagaServices.OrderBy(s => s.IsConsumer))
         {
             await Add(service.Database!, "SELECT concat_ws('|', count(*), max(id)) FROM outbox");

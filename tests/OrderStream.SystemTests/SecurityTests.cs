@@ -49,10 +49,10 @@ public sealed class SecurityTests(OrderStreamStack stack) : IClassFixture<OrderS
         var id = await AcceptedAsync(await PlaceAsync(Alice, "sec-alice", "SEC-R"));
         Assert.Equal(OrderStatus.Confirmed, (await stack.WaitSettledAsync(id)).Status);
 
-        // The owner and an admin read it; a seller has no business with orders; nobody anonymous.
+        // The owner, an admin and a seller (who ships orders) read it; nobody anonymous.
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, $"/orders/{id}", Alice)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, $"/orders/{id}", Admin)).StatusCode);
-        await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Get, $"/orders/{id}", Seller));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, $"/orders/{id}", Seller)).StatusCode);
         await AssertStatusAsync(HttpStatusCode.Unauthorized, await SendAsync(HttpMethod.Get, $"/orders/{id}", null));
 
         // Bob gets what an unknown id gets, body and all: the id tells him nothing.
@@ -95,7 +95,6 @@ public sealed class SecurityTests(OrderStreamStack stack) : IClassFixture<OrderS
 
         await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Get, "/orders?userId=sec-bob", Alice));
         await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Get, "/orders?userId=sec-alice&userId=sec-bob", Alice));
-        await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Get, "/orders", Seller));
         await AssertStatusAsync(HttpStatusCode.Unauthorized, await SendAsync(HttpMethod.Get, "/orders", null));
         // The materializer, asked directly, refuses the same.
         await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Get, "/orders?userId=sec-bob", Alice, service: stack.Materializer));
@@ -104,9 +103,36 @@ public sealed class SecurityTests(OrderStreamStack stack) : IClassFixture<OrderS
         var everyone = (await ListAsync("/orders?limit=200", Admin))!;
         Assert.Contains(alices, everyone);
         Assert.Contains(bobs, everyone);
+        // A seller, who ships them, lists every order too.
+        var sellers = (await ListAsync("/orders?limit=200", Seller))!;
+        Assert.Contains(alices, sellers);
+        Assert.Contains(bobs, sellers);
         // The stuck orders are an operator's view.
         await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Get, "/orders/stuck", Alice));
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/orders/stuck", Admin)).StatusCode);
+        // So are the confirmed orders not shipped in time.
+        await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Get, "/orders/unshipped", Alice));
+        await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Get, "/orders/unshipped", Seller));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/orders/unshipped", Admin)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Only_a_seller_ships_an_order()
+    {
+        await stack.SeedAsync("SEC-SH", 100);
+        var id = await AcceptedAsync(await PlaceAsync(Alice, "sec-alice", "SEC-SH"));
+        Assert.Equal(OrderStatus.Confirmed, (await stack.WaitSettledAsync(id)).Status);
+
+        // The customer who owns it, an admin and nobody anonymous may not; a problem each time, and nothing recorded.
+        await AssertStatusAsync(HttpStatusCode.Unauthorized, await SendAsync(HttpMethod.Post, $"/orders/{id}/ship", null));
+        await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Post, $"/orders/{id}/ship", Alice));
+        await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Post, $"/orders/{id}/ship", Admin));
+        Assert.Equal(0, await stack.QueryOneAsync<long>("gateway", "SELECT count(*) FROM order_shipments WHERE order_id = @id", new { id }));
+
+        Assert.Equal(HttpStatusCode.Accepted, (await SendAsync(HttpMethod.Post, $"/orders/{id}/ship", Seller)).StatusCode);
+        Assert.Equal("sec-seller", await stack.QueryOneAsync<string>("gateway", "SELECT requested_by FROM order_shipments WHERE order_id = @id", new { id }));
+        // Fulfilment is reached through the gateway only: its admin endpoints want an admin too.
+        await AssertStatusAsync(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Get, "/admin/fulfilment/status", Seller));
     }
 
     [Fact]

@@ -13,15 +13,9 @@ namespace OrderStream.SystemTests;
 public sealed class ServiceStatusTests(OrderStreamStack stack) : IClassFixture<OrderStreamStack>
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
-    private static readonly string[] Names = ["gateway", "inventory", "payment", "materializer"];
+    private static readonly string[] Names = ["gateway", "inventory", "payment", "materializer", "fulfilment"];
 
-    private ServiceProcess Process(string name) => name switch
-    {
-        "gateway" => stack.Gateway,
-        "inventory" => stack.Inventory,
-        "payment" => stack.Payment,
-        _ => stack.Materializer,
-    };
+    private ServiceProcess Process(string name) => stack.ByKey[name];
 
     [Fact]
     public async Task Every_service_reports_its_own_status_through_the_gateway()
@@ -39,6 +33,7 @@ public sealed class ServiceStatusTests(OrderStreamStack stack) : IClassFixture<O
         Assert.Equal("inventory", (await StatusAsync("inventory")).Consumer!.Group);
         Assert.Equal("payment", (await StatusAsync("payment")).Consumer!.Group);
         Assert.Equal("order-materializer", (await StatusAsync("materializer")).Consumer!.Group);
+        Assert.Equal("fulfilment", (await StatusAsync("fulfilment")).Consumer!.Group);
 
         // The dead-letter counts have their own 2 s budget and read every dead-letter topic's watermarks: the
         // first call of a fresh stack may miss it (the part is then empty, by design); the next ones answer.
@@ -139,7 +134,7 @@ public sealed class ServiceStatusTests(OrderStreamStack stack) : IClassFixture<O
         Assert.All(Names, n => Assert.False(Process(n).HasExited, $"{n} died without the key"));
 
         // The gateway last: the others are crashed through it.
-        foreach (var name in new[] { "payment", "inventory", "materializer", "gateway" })
+        foreach (var name in new[] { "payment", "inventory", "materializer", "fulfilment", "gateway" })
         {
             var service = Process(name);
             var pid = service.ProcessId;
@@ -156,7 +151,7 @@ public sealed class ServiceStatusTests(OrderStreamStack stack) : IClassFixture<O
         }
 
         // Started again, the stack works as before: an order placed now settles.
-        foreach (var name in new[] { "inventory", "payment", "materializer", "gateway" }) await Process(name).StartAsync();
+        foreach (var name in new[] { "inventory", "payment", "materializer", "fulfilment", "gateway" }) await Process(name).StartAsync();
         // Each is ready, but its first status answer (cold code, new connections) may miss the 1 s budget on a
         // busy machine; what counts is that every one comes back up.
         await Eventually.True(async () => (await SystemAsync()).Services.All(s => s.Up), TimeSpan.FromSeconds(30), "every service up again in /admin/system");

@@ -9,7 +9,7 @@ namespace OrderStream.TestSupport;
 /// The test client of the public API (<see cref="OrderStreamStack.Http"/>): a request without an
 /// Authorization header is sent as the user it is about, as that user's own client would send it. A
 /// <c>POST /orders</c> as the body's <c>userId</c> (a customer), then that order's reads and cancels as its
-/// owner; a list of one user's orders as that user; stock and price changes as a seller; everything else (other
+/// owner; a list of one user's orders as that user; stock and price changes and ship requests as a seller; everything else (other
 /// reads, /admin) as an admin. A request that sets its own Authorization (the security tests) goes as it is.
 /// </summary>
 public sealed class ActingUserHandler() : DelegatingHandler(new SocketsHttpHandler())
@@ -34,7 +34,9 @@ public sealed class ActingUserHandler() : DelegatingHandler(new SocketsHttpHandl
             placedBy = (request.Headers.TransferEncodingChunked == true ? null : await UserOfAsync(request.Content, ct)) ?? DefaultCustomer;
             token = TestIdentity.Customer(placedBy);
         }
-        else if (segments is ["orders", var id, ..] && id != "stuck")
+        // A ship request is a seller's (any seller ships any confirmed order).
+        else if (segments is ["orders", _, "ship"] && request.Method == HttpMethod.Post) token = TestIdentity.Seller();
+        else if (segments is ["orders", var id, ..] && id is not ("stuck" or "unshipped"))
         {
             // The owner reads and cancels; an order the handler did not see placed is read as an admin (who
             // may read any) and cancelled as some customer (who then gets the 404 of another's order).

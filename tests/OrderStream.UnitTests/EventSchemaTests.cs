@@ -30,6 +30,8 @@ public class EventSchemaTests
         Topics.InventoryReturned => OutgoingEvent.For(new InventoryReturnedV1(OrderId, [new SkuQuantity("SKU-1", 2)], FailureReasons.Cancelled)),
         Topics.PaymentVoided => OutgoingEvent.For(new PaymentVoidedV1(OrderId, Guid.CreateVersion7(), 19.98m, "EUR", FailureReasons.SagaTimeout)),
         Topics.PaymentRefunded => OutgoingEvent.For(new PaymentRefundedV1(OrderId, Guid.CreateVersion7(), 19.98m, "EUR", FailureReasons.Cancelled)),
+        Topics.OrderShipRequested => OutgoingEvent.For(new OrderShipRequestedV1(OrderId, "sam-seller", DateTimeOffset.UtcNow)),
+        Topics.ShipmentDispatched => OutgoingEvent.For(new ShipmentDispatchedV1(OrderId, Guid.CreateVersion7(), [new SkuQuantity("SKU-1", 2)], "sam-seller", DateTimeOffset.UtcNow)),
         _ => throw new ArgumentOutOfRangeException(nameof(topic)),
     };
 
@@ -54,7 +56,7 @@ public class EventSchemaTests
     [InlineData(Topics.OrderCreated, "/payload/items/0/qty", "0")]               // below minimum, in a $defs type reached through $ref
     [InlineData(Topics.OrderCreated, "/payload/currency", "\"eur\"")]            // pattern
     [InlineData(Topics.PaymentAuthorized, "/payload/amount", "\"19.98\"")]       // a number sent as a string
-    [InlineData(Topics.OrderUpdated, "/payload/status", "\"SHIPPED\"")]         // not in the enum
+    [InlineData(Topics.OrderUpdated, "/payload/status", "\"RETURNED\"")]        // not in the enum
     [InlineData(Topics.InventoryFailed, "/eventId", "\"not-a-uuid\"")]          // format uuid: checked, not only annotated
     [InlineData(Topics.OrderCancelRequested, "/payload/requestedAt", "\"soon\"")] // format date-time
     [InlineData(Topics.InventoryAdjusted, "/payload/quantity", "1.5")]           // integer
@@ -93,6 +95,7 @@ public class EventSchemaTests
         { Topics.OrderCancelRequested, OutgoingEvent.For(new OrderCancelRequestedV1(OrderId, null, DateTimeOffset.UtcNow)) },
         { Topics.OrderUpdated, OutgoingEvent.For(new OrderUpdatedV1(OrderId, OrderStatus.Cancelled, "changed my mind", DateTimeOffset.UtcNow)) },
         { Topics.OrderUpdated, OutgoingEvent.For(new OrderUpdatedV1(OrderId, OrderStatus.Failed, FailureReasons.SagaTimeout, DateTimeOffset.UtcNow)) },
+        { Topics.OrderUpdated, OutgoingEvent.For(new OrderUpdatedV1(OrderId, OrderStatus.Shipped, null, DateTimeOffset.UtcNow)) },
     };
 
     [Theory]

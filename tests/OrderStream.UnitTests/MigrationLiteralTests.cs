@@ -17,6 +17,7 @@ public partial class MigrationLiteralTests
     private static readonly Assembly Materializer = typeof(OrderViewStore).Assembly;
     private static readonly Assembly Inventory = typeof(OrderHoldStore).Assembly;
     private static readonly Assembly Payment = typeof(PaymentStore).Assembly;
+    private static readonly Assembly Fulfilment = typeof(OrderStream.Fulfilment.Data.ShipmentStore).Assembly;
 
     public static TheoryData<string, string, string, Type> CheckedColumns => new()
     {
@@ -25,6 +26,7 @@ public partial class MigrationLiteralTests
         { Inventory.GetName().Name!, "inventory_orders", "status", typeof(HoldStatus) },
         { Inventory.GetName().Name!, "reservations", "status", typeof(ReservationStatus) },
         { Inventory.GetName().Name!, "stock_receipts", "kind", typeof(AdjustmentKinds) },
+        { Fulfilment.GetName().Name!, "shipments", "status", typeof(ShipmentStatus) },
     };
 
     [Theory]
@@ -42,6 +44,7 @@ public partial class MigrationLiteralTests
 
     [Theory]
     [InlineData("OrderStream.OrderMaterializer", "order_view_pending", OrderStatus.Pending)]
+    [InlineData("OrderStream.OrderMaterializer", "order_view_unshipped", OrderStatus.Confirmed)]
     [InlineData("OrderStream.Inventory", "inventory_orders_reserved", HoldStatus.Reserved)]
     public void A_partial_index_is_built_on_the_literal_its_queries_splice_in(string assembly, string index, string status)
     {
@@ -82,7 +85,7 @@ public partial class MigrationLiteralTests
 
     private static List<string> Load(string assemblyName)
     {
-        var assembly = new[] { Materializer, Inventory, Payment }.Single(a => a.GetName().Name == assemblyName);
+        var assembly = new[] { Materializer, Inventory, Payment, Fulfilment }.Single(a => a.GetName().Name == assemblyName);
         var scripts = assembly.GetManifestResourceNames()
             .Where(n => n.Contains(".Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)

@@ -25,6 +25,8 @@ public class OrderStateTests
         [Topics.InventoryReturned] = f => f with { Returned = true },
         [Topics.PaymentVoided] = f => f with { Voided = true },
         [Topics.PaymentRefunded] = f => f with { Refunded = true },
+        [Topics.OrderShipRequested] = f => f with { ShipRequested = true },
+        [Topics.ShipmentDispatched] = f => f with { Dispatched = true },
     };
 
     public static TheoryData<string[], string, string?> Sagas => new()
@@ -48,6 +50,9 @@ public class OrderStateTests
         { [Topics.OrderCreated, Topics.InventoryReserved, Topics.PaymentFailed, ReleasedDeclined, Topics.OrderCancelRequested], OrderStatus.Failed, FailureReasons.PaymentDeclined },
         // A cancel of a confirmed order that inventory has not handled yet: still CONFIRMED.
         { [Topics.OrderCreated, Topics.InventoryReserved, Topics.PaymentAuthorized, Topics.InventorySold, Topics.OrderCancelRequested], OrderStatus.Confirmed, null },
+        // Shipped: the dispatch settles it, whenever the sale and the order itself come; the ship request alone changes nothing.
+        { [Topics.OrderCreated, Topics.InventoryReserved, Topics.PaymentAuthorized, Topics.InventorySold, Topics.OrderShipRequested, Topics.ShipmentDispatched], OrderStatus.Shipped, null },
+        { [Topics.OrderCreated, Topics.InventoryReserved, Topics.PaymentAuthorized, Topics.InventorySold, Topics.OrderShipRequested], OrderStatus.Confirmed, null },
     };
 
     [Theory]
@@ -64,7 +69,8 @@ public class OrderStateTests
                 (current, currentReason) = OrderState.Next(current, currentReason, facts);
                 var path = string.Join(" > ", order);
                 if (OrderStatus.IsFinal(previous)) Assert.True((previous, previousReason) == (current, currentReason), $"{previous} changed to {current} in {path}");
-                if (previous == OrderStatus.Confirmed) Assert.True(current is OrderStatus.Confirmed or OrderStatus.Cancelled, $"CONFIRMED moved to {current} in {path}");
+                if (previous == OrderStatus.Confirmed)
+                    Assert.True(current is OrderStatus.Confirmed or OrderStatus.Cancelled or OrderStatus.Shipped, $"CONFIRMED moved to {current} in {path}");
             }
             Assert.Equal((status, reason), (current, currentReason));
         }
@@ -95,6 +101,18 @@ public class OrderStateTests
         Assert.Equal((OrderStatus.Confirmed, (string?)null), OrderState.Next(OrderStatus.Confirmed, null, confirmed with { Returned = true }));
         Assert.Equal((OrderStatus.Cancelled, FailureReasons.Cancelled),
             OrderState.Next(OrderStatus.Confirmed, null, confirmed with { Returned = true, CancelRequested = true }));
+    }
+
+    [Fact]
+    public void A_dispatch_ships_a_sold_order_and_nothing_moves_a_shipped_one()
+    {
+        var sold = new OrderFacts(Created: true, Reserved: true, PaymentAuthorized: true, Sold: true, ShipRequested: true);
+        Assert.Equal((OrderStatus.Shipped, (string?)null), OrderState.Next(OrderStatus.Confirmed, null, sold with { Dispatched = true }));
+        // A dispatch seen before the sale waits for it.
+        Assert.Equal(OrderStatus.Pending, OrderState.Derive(sold with { Sold = false, Dispatched = true }).Status);
+        // A return after the goods left (which the gateway never lets happen) does not move it back.
+        Assert.Equal((OrderStatus.Shipped, (string?)null),
+            OrderState.Next(OrderStatus.Shipped, null, sold with { Dispatched = true, Returned = true, CancelRequested = true }));
     }
 
     [Fact]

@@ -145,30 +145,36 @@ public static class OrderStore
         RETURNING requested_at
         """;
 
-    // Runs after a conflict: the other request has committed by then (the insert waited for it).
+    // Runs after a conflict, or after the lock found a request: the other request has committed by then.
     private const string CancellationSql = "SELECT reason AS Reason, requested_at AS RequestedAt FROM order_cancellations WHERE order_id = @OrderId";
+
+    /// <summary>What a cancel request came to: recorded (or the first one's, for a repeat), or refused because a ship request holds the order.</summary>
+    public sealed record CancelOutcome(Cancellation? Cancellation, ShipmentRequests.ShipRequest? ShipRequested);
 
     /// <summary>
     /// Records the cancel request and its order.cancel-requested event in one transaction; a second request
-    /// for the order writes nothing and gets the first one back.
+    /// for the order writes nothing and gets the first one back. Under the order's row lock, which a ship
+    /// request takes too: an order a seller asked to ship is not cancelled (the goods may have left).
     /// </summary>
-    public static async Task<Cancellation> RequestCancelAsync(NpgsqlDataSource db, OutboxSignal signal, Guid orderId, string? reason, CancellationToken ct)
+    public static async Task<CancelOutcome> RequestCancelAsync(NpgsqlDataSource db, OutboxSignal signal, Guid orderId, string? reason, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        if (await ShipmentRequests.LockAsync(tx, orderId, ct) is { Shipment: { } shipment, CancelRequested: false })
+            return new CancelOutcome(null, shipment);
         var requestedAt = await conn.QuerySingleOrDefaultAsync<DateTime?>(
             new CommandDefinition(InsertCancellationSql, new { OrderId = orderId, Reason = reason }, tx, cancellationToken: ct));
         if (requestedAt is not { } at)
         {
             var existing = await conn.QuerySingleAsync<(string? Reason, DateTime RequestedAt)>(
                 new CommandDefinition(CancellationSql, new { OrderId = orderId }, tx, cancellationToken: ct));
-            return new Cancellation(existing.Reason, Utc(existing.RequestedAt));
+            return new CancelOutcome(new Cancellation(existing.Reason, Utc(existing.RequestedAt)), null);
         }
         var cancellation = new Cancellation(reason, Utc(at));
         await Outbox.WriteAsync(tx, [OutgoingEvent.For(new OrderCancelRequestedV1(orderId, reason, cancellation.RequestedAt))], causationId: null, ct);
         await tx.CommitAsync(ct);
         signal.Notify();
-        return cancellation;
+        return new CancelOutcome(cancellation, null);
     }
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));

@@ -24,16 +24,21 @@ public static class OrderEndpoints
     public static void MapOrderEndpoints(this WebApplication app)
     {
         // Who may call what (docs/security.md): a customer places, reads, lists and cancels their own orders;
-        // an admin reads and lists anyone's; the stuck orders are an operator's view. Another user's order
+        // a seller and an admin read and list anyone's; the stuck orders are an operator's view. Another user's order
         // answers 404, exactly as a missing one, so order ids cannot be probed across users.
         app.MapPost("/orders", PlaceAsync).RequireAuthorization(Roles.Customer)
             .AddEndpointFilter(ReadOnlyMode.Filter).RequireRateLimiting(RateLimiting.OrdersPolicy);
-        // A literal segment outranks {id}, so "stuck" is never read as an order id.
+        // A literal segment outranks {id}, so "stuck" and "unshipped" are never read as order ids.
         app.MapGet("/orders/stuck", (HttpRequest request, MaterializerClient materializer, CancellationToken ct) =>
             materializer.ForwardAsync("/orders/stuck" + request.QueryString, ct)).RequireAuthorization(Roles.Admin);
-        app.MapGet("/orders/{id}", GetAsync).RequireAuthorization(Roles.CustomerOrAdmin);
+        // Confirmed orders not shipped in time (the materializer's Fulfilment__ShipWithin unless olderThan says): an operator's view too.
+        app.MapGet("/orders/unshipped", (HttpRequest request, MaterializerClient materializer, CancellationToken ct) =>
+            materializer.ForwardAsync("/orders/unshipped" + request.QueryString, ct)).RequireAuthorization(Roles.Admin);
+        app.MapGet("/orders/{id}", GetAsync).RequireAuthorization(Roles.OrderReader);
         app.MapPost("/orders/{id}/cancel", CancelAsync).RequireAuthorization(Roles.Customer).AddEndpointFilter(ReadOnlyMode.Filter);
-        app.MapGet("/orders", ListAsync).RequireAuthorization(Roles.CustomerOrAdmin);
+        // A seller ships any CONFIRMED order (ShipEndpoints); ship and cancel of one order serialize on its row lock.
+        app.MapPost("/orders/{id}/ship", ShipEndpoints.ShipAsync).RequireAuthorization(Roles.Seller).AddEndpointFilter(ReadOnlyMode.Filter);
+        app.MapGet("/orders", ListAsync).RequireAuthorization(Roles.OrderReader);
     }
 
     /// <summary>
@@ -269,9 +274,12 @@ public static class OrderEndpoints
                 detail: $"Order {orderId} is {view.Status} ({view.Reason}): there is nothing left to cancel.");
         }
 
-        var cancellation = await OrderStore.RequestCancelAsync(db, signal, orderId, cancel.Reason, ct);
+        var outcome = await OrderStore.RequestCancelAsync(db, signal, orderId, cancel.Reason, ct);
+        if (outcome.ShipRequested is { } shipment)
+            return Results.Problem(statusCode: 409, title: "The order is being shipped",
+                detail: $"Order {orderId}: a seller asked to ship it at {shipment.RequestedAt:O}; a shipped order is not cancelled (a return would be its own flow).");
         logger.LogInformation("Cancel requested for order {OrderId} (was {Status})", orderId, view?.Status ?? "unknown");
-        return CancelAccepted(orderId, cancellation);
+        return CancelAccepted(orderId, outcome.Cancellation!);
     }
 
     /// <summary>The answer to a cancel request, the same for its repeats.</summary>

@@ -86,10 +86,10 @@ public static class SystemEndpoints
         public async Task<OrderCounts> OrderCountsAsync(int stuckSeconds, CancellationToken ct)
         {
             var (counts, _) = await GetAsync<Counts>("materializer", $"/orders/counts?stuckAfter={stuckSeconds}", ct);
-            return new OrderCounts(counts?.Pending, counts?.Stuck, stuckSeconds);
+            return new OrderCounts(counts?.Pending, counts?.Stuck, stuckSeconds, counts?.Unshipped, counts?.ShipWithinSeconds);
         }
 
-        private sealed record Counts(long Pending, long Stuck);
+        private sealed record Counts(long Pending, long Stuck, long? Unshipped, double? ShipWithinSeconds);
 
         private sealed record Failure(bool Answered, string Text);
 

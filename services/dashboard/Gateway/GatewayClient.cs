@@ -54,6 +54,14 @@ public sealed class GatewayClient(HttpClient http, SignedInUser user)
     public Task<ApiResult<CancelAccepted>> CancelOrderAsync(Guid orderId, CancellationToken ct = default) =>
         SendAsync<CancelAccepted>(HttpMethod.Post, $"orders/{orderId}/cancel", new { reason = "cancelled from the dashboard" }, ct);
 
+    /// <summary>A seller asks to ship a CONFIRMED order (202; a 409 problem when it is not confirmed or was cancelled).</summary>
+    public Task<ApiResult<ShipAccepted>> ShipOrderAsync(Guid orderId, CancellationToken ct = default) =>
+        SendAsync<ShipAccepted>(HttpMethod.Post, $"orders/{orderId}/ship", null, ct);
+
+    /// <summary>Confirmed orders not shipped within the system's <c>Fulfilment__ShipWithin</c>, oldest first.</summary>
+    public async Task<UnshippedOrders> GetUnshippedOrdersAsync(CancellationToken ct = default) =>
+        await GetAsync<UnshippedOrders>("orders/unshipped?limit=100", ct) ?? new UnshippedOrders(0, 0, []);
+
     public async Task<StuckOrders> GetStuckOrdersAsync(int olderThanSeconds, CancellationToken ct = default) =>
         await GetAsync<StuckOrders>($"orders/stuck?olderThan={olderThanSeconds.ToString(CultureInfo.InvariantCulture)}&limit=100", ct)
         ?? new StuckOrders(olderThanSeconds, 0, []);

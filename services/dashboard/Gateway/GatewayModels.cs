@@ -32,6 +32,11 @@ public sealed record StuckOrder(Guid OrderId, string? UserId, DateTimeOffset? Cr
 
 public sealed record StuckOrders(double OlderThanSeconds, int Count, IReadOnlyList<StuckOrder> Orders);
 
+/// <summary>A CONFIRMED order not shipped within the materializer's <c>Fulfilment__ShipWithin</c> (<c>GET /orders/unshipped</c>).</summary>
+public sealed record UnshippedOrder(Guid OrderId, string? UserId, DateTimeOffset ConfirmedAt, double AgeSeconds, bool ShipRequested);
+
+public sealed record UnshippedOrders(double OlderThanSeconds, int Count, IReadOnlyList<UnshippedOrder> Orders);
+
 public sealed record StockLevel(string Sku, long Available, long Reserved, long Sold, long Received);
 
 public sealed record StockChange(long? Quantity, long? Level, string? Reason);
@@ -66,6 +71,9 @@ public sealed record RedriveResult(string Topic, string OriginalTopic, int Publi
 public sealed record PurgeResult(string Topic, string OriginalTopic, long Purged, bool DeletedOnBroker, string? BrokerError);
 
 public sealed record CancelAccepted(Guid OrderId, string Reason, DateTimeOffset CancelRequestedAt);
+
+/// <summary>The gateway's answer to a ship request (<c>POST /orders/{id}/ship</c>, a seller's), the same for its repeats.</summary>
+public sealed record ShipAccepted(Guid OrderId, string RequestedBy, DateTimeOffset ShipRequestedAt);
 
 /// <summary>The services the dashboard shows, by their admin path segment; those with a consumer can be paused.</summary>
 public static class Services

@@ -21,8 +21,8 @@ public static class PageAccess
 /// <summary>The roles of each page, for its <c>[Authorize(Roles = ...)]</c> and the menu (docs/security.md's table).</summary>
 public static class PageRoles
 {
-    /// <summary>A customer sees and places their own orders; an admin looks up anyone's.</summary>
-    public const string Orders = Roles.Customer + "," + Roles.Admin;
+    /// <summary>A customer sees and places their own orders; a seller (who ships them) and an admin look up anyone's.</summary>
+    public const string Orders = Roles.Customer + "," + Roles.Seller + "," + Roles.Admin;
 
     /// <summary>Stock is the seller's to change; an admin reads it (the page offers the changes to sellers only).</summary>
     public const string Inventory = Roles.Seller + "," + Roles.Admin;

@@ -28,13 +28,14 @@ public static class OrderViewStore
         SELECT order_id AS OrderId, status, reason, seen_created AS Created, seen_reserved AS Reserved, inventory_failure AS InventoryFailure,
                seen_authorized AS PaymentAuthorized, payment_failure AS PaymentFailure, seen_released AS Released,
                release_reason AS ReleaseReason, seen_sold AS Sold, seen_returned AS Returned, cancel_requested AS CancelRequested,
-               cancel_reason AS CancelReason, seen_voided AS Voided, seen_refunded AS Refunded
+               cancel_reason AS CancelReason, seen_voided AS Voided, seen_refunded AS Refunded,
+               ship_requested AS ShipRequested, seen_dispatched AS Dispatched
         FROM order_view WHERE order_id = ANY(@OrderIds) ORDER BY order_id FOR UPDATE
         """;
 
     private sealed record LockRow(Guid OrderId, string Status, string? Reason, bool Created, bool Reserved, string? InventoryFailure, bool PaymentAuthorized,
         string? PaymentFailure, bool Released, string? ReleaseReason, bool Sold, bool Returned, bool CancelRequested, string? CancelReason,
-        bool Voided, bool Refunded);
+        bool Voided, bool Refunded, bool ShipRequested, bool Dispatched);
 
     /// <summary>
     /// Locks the views of <paramref name="orderIds"/> and returns each one's status and facts; an order
@@ -47,7 +48,8 @@ public static class OrderViewStore
             .ToDictionary(r => r.OrderId);
         return ids.ToDictionary(id => id, id => rows.TryGetValue(id, out var r)
             ? new Current(r.Status, r.Reason, new OrderFacts(r.Created, r.Reserved, r.InventoryFailure, r.PaymentAuthorized, r.PaymentFailure,
-                r.Released, r.ReleaseReason, r.Sold, r.Returned, r.CancelRequested, r.CancelReason, r.Voided, r.Refunded), IsNew: false)
+                r.Released, r.ReleaseReason, r.Sold, r.Returned, r.CancelRequested, r.CancelReason, r.Voided, r.Refunded,
+                r.ShipRequested, r.Dispatched), IsNew: false)
             : Current.New);
     }
 
@@ -64,18 +66,20 @@ public static class OrderViewStore
         WITH u AS (
             SELECT * FROM unnest(@OrderIds, @IsNew, @Statuses, @Reasons, @Created, @Reserved, @InventoryFailures, @Authorized, @PaymentFailures,
                                  @Released, @ReleaseReasons, @Sold, @Returned, @CancelRequested, @CancelReasons, @Voided, @Refunded, @Settled,
-                                 @UserIds, @Items, @Amounts, @Currencies, @CreatedAts, @PricedItems, @PricedAmounts, @PricedCurrencies)
+                                 @UserIds, @Items, @Amounts, @Currencies, @CreatedAts, @PricedItems, @PricedAmounts, @PricedCurrencies,
+                                 @ShipRequested, @Dispatched)
                 AS u(order_id, is_new, status, reason, created, reserved, inventory_failure, authorized, payment_failure,
                      released, release_reason, sold, returned, cancel_requested, cancel_reason, voided, refunded, settled,
-                     user_id, items, amount, currency, created_at, priced_items, priced_amount, priced_currency)
+                     user_id, items, amount, currency, created_at, priced_items, priced_amount, priced_currency,
+                     ship_requested, dispatched)
         ),
         inserted AS (
             INSERT INTO order_view (order_id, status, reason, seen_created, seen_reserved, inventory_failure, seen_authorized, payment_failure,
                                     seen_released, release_reason, seen_sold, seen_returned, cancel_requested, cancel_reason, seen_voided,
-                                    seen_refunded, user_id, items, amount, currency, created_at, settled_at, priced)
+                                    seen_refunded, ship_requested, seen_dispatched, user_id, items, amount, currency, created_at, settled_at, priced)
             SELECT order_id, status, reason, created, reserved, inventory_failure, authorized, payment_failure,
                    released, release_reason, sold, returned, cancel_requested, cancel_reason, voided,
-                   refunded, user_id, COALESCE(priced_items, items)::jsonb, COALESCE(priced_amount, amount), COALESCE(priced_currency, currency),
+                   refunded, ship_requested, dispatched, user_id, COALESCE(priced_items, items)::jsonb, COALESCE(priced_amount, amount), COALESCE(priced_currency, currency),
                    CASE WHEN user_id IS NOT NULL THEN created_at END, CASE WHEN settled THEN now() END, priced_items IS NOT NULL
             FROM u WHERE u.is_new ORDER BY order_id
             RETURNING order_id, status, reason, user_id, items, amount, currency, created_at, updated_at, settled_at
@@ -87,6 +91,7 @@ public static class OrderViewStore
                 seen_authorized = u.authorized, payment_failure = u.payment_failure, seen_released = u.released,
                 release_reason = u.release_reason, seen_sold = u.sold, seen_returned = u.returned, cancel_requested = u.cancel_requested,
                 cancel_reason = u.cancel_reason, seen_voided = u.voided, seen_refunded = u.refunded,
+                ship_requested = u.ship_requested, seen_dispatched = u.dispatched,
                 user_id = COALESCE(u.user_id, v.user_id),
                 items = COALESCE(u.priced_items::jsonb, CASE WHEN v.priced THEN v.items END, u.items::jsonb, v.items),
                 amount = COALESCE(u.priced_amount, CASE WHEN v.priced THEN v.amount END, u.amount, v.amount),
@@ -122,7 +127,8 @@ public static class OrderViewStore
             Authorized = Each(c => c.Facts.PaymentAuthorized), PaymentFailures = Each(c => c.Facts.PaymentFailure), Released = Each(c => c.Facts.Released),
             ReleaseReasons = Each(c => c.Facts.ReleaseReason), Sold = Each(c => c.Facts.Sold), Returned = Each(c => c.Facts.Returned),
             CancelRequested = Each(c => c.Facts.CancelRequested), CancelReasons = Each(c => c.Facts.CancelReason),
-            Voided = Each(c => c.Facts.Voided), Refunded = Each(c => c.Facts.Refunded), Settled = Each(c => OrderStatus.IsTerminal(c.Status)),
+            Voided = Each(c => c.Facts.Voided), Refunded = Each(c => c.Facts.Refunded),
+            ShipRequested = Each(c => c.Facts.ShipRequested), Dispatched = Each(c => c.Facts.Dispatched), Settled = Each(c => OrderStatus.IsTerminal(c.Status)),
             UserIds = Each(c => c.Created?.UserId),
             Items = Each(c => c.Created is { } created ? JsonSerializer.Serialize(created.Items, EventJson.Options) : null),
             Amounts = Each(c => c.Created?.Amount), Currencies = Each(c => c.Created?.Currency),

@@ -16,7 +16,9 @@ public sealed record OrderFacts(
     bool CancelRequested = false,
     string? CancelReason = null,
     bool Voided = false,
-    bool Refunded = false);
+    bool Refunded = false,
+    bool ShipRequested = false,
+    bool Dispatched = false);
 
 public static class OrderState
 {
@@ -30,7 +32,8 @@ public static class OrderState
     /// reason (FAILED with it, or CANCELLED), and after a sale possibly returned (CANCELLED). Payment's
     /// events alone settle nothing: an authorization may come after the deadline released the stock, and
     /// a decline may come after a cancel did, and then inventory's reason is the one that holds.
-    /// A cancelled order also waits for the cancel request itself, whose reason the view shows.
+    /// A cancelled order also waits for the cancel request itself, whose reason the view shows. A sold order is
+    /// SHIPPED once fulfilment dispatched it; the ship request alone changes nothing (it only shows in the timeline).
     /// </para>
     /// </summary>
     public static (string Status, string? Reason) Derive(OrderFacts facts) => facts switch
@@ -41,19 +44,21 @@ public static class OrderState
             => (OrderStatus.Cancelled, facts.CancelReason ?? FailureReasons.Cancelled),
         { ReleaseReason: FailureReasons.Cancelled } => (OrderStatus.Pending, null),
         { ReleaseReason: { } reason } => (OrderStatus.Failed, reason),
+        // A dispatch seen before the sale waits for it: fulfilment dispatches only sold orders, so the sale is on its way.
+        { Sold: true, Dispatched: true } => (OrderStatus.Shipped, null),
         { Sold: true } => (OrderStatus.Confirmed, null),
         _ => (OrderStatus.Pending, null),
     };
 
     /// <summary>
-    /// The next status. It only moves forward: FAILED and CANCELLED never change, and CONFIRMED changes
-    /// only to CANCELLED (a confirmed order cancelled and refunded).
+    /// The next status. It only moves forward: FAILED, CANCELLED and SHIPPED never change, and CONFIRMED changes
+    /// only to CANCELLED (a confirmed order cancelled and refunded) or SHIPPED (dispatched).
     /// </summary>
     public static (string Status, string? Reason) Next(string current, string? currentReason, OrderFacts facts)
     {
         if (OrderStatus.IsFinal(current)) return (current, currentReason);
         var next = Derive(facts);
-        if (current == OrderStatus.Confirmed && next.Status != OrderStatus.Cancelled) return (current, currentReason);
+        if (current == OrderStatus.Confirmed && next.Status is not (OrderStatus.Cancelled or OrderStatus.Shipped)) return (current, currentReason);
         return next;
     }
 }

@@ -27,7 +27,9 @@ public sealed class OrderProjection(OrderViewCache cache) :
     IEventHandler<InventorySoldV1, ProjectedOrders>,
     IEventHandler<InventoryReturnedV1, ProjectedOrders>,
     IEventHandler<PaymentVoidedV1, ProjectedOrders>,
-    IEventHandler<PaymentRefundedV1, ProjectedOrders>
+    IEventHandler<PaymentRefundedV1, ProjectedOrders>,
+    IEventHandler<OrderShipRequestedV1, ProjectedOrders>,
+    IEventHandler<ShipmentDispatchedV1, ProjectedOrders>
 {
     private static readonly Meter Meter = new("OrderStream.OrderMaterializer");
     private static readonly Counter<long> Settled = Meter.CreateCounter<long>("orderstream.orders.settled", "{order}", "Orders that reached a final status, by status and reason");
@@ -79,6 +81,12 @@ public sealed class OrderProjection(OrderViewCache cache) :
 
     public Task HandleAsync(PaymentRefundedV1 evt, ProjectedOrders orders, EventContext context, CancellationToken ct) =>
         Apply(orders[evt.OrderId], f => f with { Refunded = true }, context);
+
+    public Task HandleAsync(OrderShipRequestedV1 evt, ProjectedOrders orders, EventContext context, CancellationToken ct) =>
+        Apply(orders[evt.OrderId], f => f with { ShipRequested = true }, context);
+
+    public Task HandleAsync(ShipmentDispatchedV1 evt, ProjectedOrders orders, EventContext context, CancellationToken ct) =>
+        Apply(orders[evt.OrderId], f => f with { Dispatched = true }, context);
 
     private static Task Apply(ProjectedOrders.Order order, Func<OrderFacts, OrderFacts> addFact, EventContext context, OrderCreatedV1? created = null)
     {

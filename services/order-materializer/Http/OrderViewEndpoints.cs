@@ -2,6 +2,8 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Claims;
 using System.Text;
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OrderStream.Contracts;
 using OrderStream.Hosting.Identity;
@@ -21,7 +23,9 @@ public static class OrderViewEndpoints
 
     private static readonly TimeSpan DefaultStuckAfter = TimeSpan.FromSeconds(30);
 
-    public sealed record PendingCounts(long Pending, long Stuck, double StuckAfterSeconds);
+    public sealed record PendingCounts(long Pending, long Stuck, double StuckAfterSeconds, long Unshipped, double ShipWithinSeconds);
+
+    public sealed record UnshippedOrders(double OlderThanSeconds, int Count, IReadOnlyList<UnshippedStore.UnshippedOrder> Orders);
 
     public sealed record StuckOrders(double OlderThanSeconds, int Count, IReadOnlyList<OrderViewStore.StuckOrder> Orders);
 
@@ -46,14 +50,35 @@ public static class OrderViewEndpoints
             return Results.Ok(new StuckOrders(age.TotalSeconds, orders.Count, orders));
         }).RequireAuthorization(Roles.Admin);
 
-        // Operators: how many orders are PENDING and how many of them for longer than stuckAfter seconds
-        // (the gateway's /admin/system shows both).
-        app.MapGet("/orders/counts", async (string? stuckAfter, NpgsqlDataSource db, CancellationToken ct) =>
+        // Operators: confirmed orders not shipped after olderThan (Fulfilment__ShipWithin by default), oldest first.
+        app.MapGet("/orders/unshipped", async (string? olderThan, string? limit, IOptions<FulfilmentOptions> fulfilment, NpgsqlDataSource db, CancellationToken ct) =>
+        {
+            var errors = new Dictionary<string, string[]>();
+            var age = fulfilment.Value.ShipWithin;
+            if (olderThan is not null)
+            {
+                if (ParseAge(olderThan) is { } parsed) age = parsed;
+                else errors["olderThan"] = ["must be whole seconds (e.g. 30) or a time span (e.g. 00:02:00), from 0 to 7 days"];
+            }
+            var max = 100;
+            if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out max) && max is >= 1 and <= MaxStuckLimit))
+                errors["limit"] = [$"must be 1-{MaxStuckLimit}"];
+            if (errors.Count > 0) return Results.ValidationProblem(errors);
+
+            var orders = await UnshippedStore.ListAsync(db, age, max, ct);
+            return Results.Ok(new UnshippedOrders(age.TotalSeconds, orders.Count, orders));
+        }).RequireAuthorization(Roles.Admin);
+
+        // Operators: how many orders are PENDING and how many of them for longer than stuckAfter seconds, and how many
+        // confirmed ones were not shipped within Fulfilment__ShipWithin (the gateway's /admin/system shows them).
+        app.MapGet("/orders/counts", async (string? stuckAfter, IOptions<FulfilmentOptions> fulfilment, NpgsqlDataSource db, CancellationToken ct) =>
         {
             if ((stuckAfter is null ? DefaultStuckAfter : ParseAge(stuckAfter)) is not { } age)
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["stuckAfter"] = ["must be whole seconds (e.g. 30) or a time span (e.g. 00:02:00), from 0 to 7 days"] });
             var counts = await OrderViewStore.PendingCountsAsync(db, age, ct);
-            return Results.Ok(new PendingCounts(counts.Pending, counts.Stuck, age.TotalSeconds));
+            var shipWithin = fulfilment.Value.ShipWithin;
+            var unshipped = await UnshippedStore.CountAsync(db, shipWithin, ct);
+            return Results.Ok(new PendingCounts(counts.Pending, counts.Stuck, age.TotalSeconds, unshipped, shipWithin.TotalSeconds));
         }).RequireAuthorization(Roles.Admin);
 
         // The gateway calls these with its caller's own token, and the same rules hold here as there: a
@@ -64,7 +89,7 @@ public static class OrderViewEndpoints
             return await OrderViewStore.GetAsync(conn, null, id, ct) is { } view && user.MaySee(view.UserId)
                 ? Results.Ok(view)
                 : Results.Problem(statusCode: 404, title: "Order not found");
-        }).RequireAuthorization(Roles.CustomerOrAdmin);
+        }).RequireAuthorization(Roles.OrderReader);
 
         app.MapGet("/orders", async (string? userId, string? status, string? limit, string? cursor, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct) =>
         {
@@ -86,7 +111,7 @@ public static class OrderViewEndpoints
 
             var (items, next) = await OrderListStore.ListAsync(db, userId, status, take, after, ct);
             return Results.Ok(new OrderPage(items, next is null ? null : EncodeCursor(next)));
-        }).RequireAuthorization(Roles.CustomerOrAdmin);
+        }).RequireAuthorization(Roles.OrderReader);
     }
 
     // Opaque to clients (base64url), so the sort key can change without breaking their code; microseconds
@@ -123,4 +148,13 @@ public static class OrderViewEndpoints
         else if (!TimeSpan.TryParseExact(text, "c", CultureInfo.InvariantCulture, out value)) return null;
         return value >= TimeSpan.Zero && value <= TimeSpan.FromDays(7) ? value : null;
     }
+}
+
+/// <summary><c>Fulfilment__ShipWithin</c>: how long a confirmed order may wait for its shipment before operators see it.</summary>
+public sealed class FulfilmentOptions
+{
+    public const string Section = "Fulfilment";
+
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
+    public TimeSpan ShipWithin { get; set; } = TimeSpan.FromHours(24);
 }

@@ -34,7 +34,8 @@ public static class IdentityDefaults
             .AddPolicy(Roles.Customer, p => p.RequireRole(Roles.Customer))
             .AddPolicy(Roles.Seller, p => p.RequireRole(Roles.Seller))
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin))
-            .AddPolicy(Roles.CustomerOrAdmin, p => p.RequireRole(Roles.Customer, Roles.Admin));
+            .AddPolicy(Roles.CustomerOrAdmin, p => p.RequireRole(Roles.Customer, Roles.Admin))
+            .AddPolicy(Roles.OrderReader, p => p.RequireRole(Roles.Customer, Roles.Seller, Roles.Admin));
     }
 
     /// <summary>

@@ -17,10 +17,11 @@ public static class SagaEvents
 
     /// <summary>
     /// The service that produced an event, from its topic's prefix: each service publishes only its own
-    /// topics (order.* from the gateway's outbox, inventory.* and payment.* from theirs).
+    /// topics (order.* from the gateway's outbox, inventory.*, payment.* and shipment.* from theirs).
     /// </summary>
     public static string Producer(string type) => type switch
     {
+        _ when type.StartsWith("shipment.", StringComparison.Ordinal) => "fulfilment",
         _ when type.StartsWith("order.", StringComparison.Ordinal) => "gateway",
         _ when type.StartsWith("inventory.", StringComparison.Ordinal) => "inventory",
         _ when type.StartsWith("payment.", StringComparison.Ordinal) => "payment",
