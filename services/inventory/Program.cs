@@ -19,7 +19,7 @@ builder.Services.AddEventConsumer()
     .Subscribe<OrderCancelRequestedV1, CancelOrder>();
 builder.Services.AddHostedService<ExpireReservations>();
 // Stock of vendor-fed SKUs from the vendors' HTTP APIs, on its own schedule, never inside the consumer's transactions.
-builder.AddVendorSync();
+builder.Services.AddVendorSync(builder.Configuration);
 
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);

@@ -19,16 +19,15 @@ public static class VendorClients
 
     public static string Name(string vendor) => "vendor-" + vendor;
 
-    public static void AddVendorSync(this WebApplicationBuilder builder)
+    public static IServiceCollection AddVendorSync(this IServiceCollection services, IConfiguration configuration)
     {
-        var services = builder.Services;
         services.AddOptions<VendorOptions>().BindConfiguration(VendorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<VendorOptions>, VendorOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<VendorStatusBoard>();
 
-        var vendors = builder.Configuration.GetSection(VendorOptions.Section).Get<VendorOptions>()?.List ?? [];
-        var overrides = builder.Configuration.GetSection(ResilienceSection);
+        var vendors = configuration.GetSection(VendorOptions.Section).Get<VendorOptions>()?.List ?? [];
+        var overrides = configuration.GetSection(ResilienceSection);
         foreach (var vendor in vendors)
         {
             // A base URL that is not one is reported by the validation at start.
@@ -38,6 +37,7 @@ public static class VendorClients
             if (overrides.Exists()) pipeline.Configure(overrides);
         }
         if (vendors.Count > 0) services.AddHostedService<SyncVendorStock>();
+        return services;
     }
 
     private static void Defaults(HttpStandardResilienceOptions options)
