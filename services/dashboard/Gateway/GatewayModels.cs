@@ -67,6 +67,14 @@ public sealed record PurgeResult(string Topic, string OriginalTopic, long Purged
 
 public sealed record CancelAccepted(Guid OrderId, string Reason, DateTimeOffset CancelRequestedAt);
 
+/// <summary>A vendor whose stock inventory syncs, as <c>GET /admin/inventory/vendors</c> answers it (state: healthy, failing, circuit-open or unknown).</summary>
+public sealed record VendorStatus(
+    string Name, string BaseUrl, string State, DateTimeOffset? LastSuccessAt, DateTimeOffset? LastAttemptAt, string? LastError,
+    int ConsecutiveFailures, int Skus, int SkusSynced, long Shortfall, IReadOnlyList<VendorSkuStatus>? Items);
+
+/// <summary>One SKU a vendor feeds, as its last good sync left it.</summary>
+public sealed record VendorSkuStatus(string Sku, string VendorSku, long? Quantity, long? Available, long? Reserved, long Shortfall);
+
 /// <summary>The services the dashboard shows, by their admin path segment; those with a consumer can be paused.</summary>
 public static class Services
 {
