@@ -54,11 +54,11 @@ public sealed class VendorStatusBoard
         _failures = meter.CreateCounter<long>("orderstream.vendor.sync.failures", "{sync}",
             "Vendor stock syncs that failed: the vendor down, slow, answering errors or nonsense, or its circuit open");
         // Since the start for a vendor never synced, so an alert on the age fires for it too.
-        meter.CreateObservableGauge("orderstream.vendor.sync.age", () => Measure(v => (_clock.GetUtcNow() - (v.LastSuccessAt ?? _startedAt)).TotalSeconds),
+        meter.CreateObservableGauge<double>("orderstream.vendor.sync.age", () => Measure(v => (_clock.GetUtcNow() - (v.LastSuccessAt ?? _startedAt)).TotalSeconds),
             "s", "Seconds since the vendor's stock was last applied");
-        meter.CreateObservableGauge("orderstream.vendor.up", () => Measure(v => v.State == VendorStates.Healthy ? 1 : 0),
+        meter.CreateObservableGauge<double>("orderstream.vendor.up", () => Measure(v => v.State == VendorStates.Healthy ? 1 : 0),
             null, "1 when the vendor's last sync succeeded, else 0");
-        meter.CreateObservableGauge("orderstream.vendor.shortfall", () => Measure(v => v.Shortfall),
+        meter.CreateObservableGauge<double>("orderstream.vendor.shortfall", () => Measure(v => v.Shortfall),
             "{unit}", "Reserved units the vendor's last report no longer covers (honoured; the vendor's to resolve)");
         foreach (var name in _order) _failures.Add(0, Tag(name)); // on /metrics from the start: 0 failures, not "no data"
     }
