@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Configuration;
@@ -99,6 +100,35 @@ public class VendorStockTests
         Assert.Contains(problems, p => p.StartsWith("Vendors__List__2__Skus", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("'vendor-a' names two vendors", StringComparison.Ordinal));
         Assert.Empty(VendorOptionsValidator.Problems(new VendorOptions { List = [options.List[0]] }));
+    }
+
+    [Fact]
+    public void A_failed_sync_keeps_the_last_good_one_and_counts_failures_in_a_row()
+    {
+        using var provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var options = Options.Create(new VendorOptions
+        {
+            List = [new() { Name = "vendor-a", BaseUrl = "http://vendor-a.test", Skus = new() { ["A1"] = "VND-1", ["A2"] = "VND-2" } }],
+        });
+        var board = new VendorStatusBoard(options, provider.GetRequiredService<IMeterFactory>(), TimeProvider.System);
+        Assert.Equal(VendorStates.Unknown, board.Get("vendor-a").State);
+
+        board.Succeeded("vendor-a", [new VendorSkuStatus("VND-1", "A1", 5, 0, 8, 3)]);
+        var good = board.Get("vendor-a");
+        Assert.Equal((VendorStates.Healthy, 1, 3L, 0), (good.State, good.SkusSynced, good.Shortfall, good.ConsecutiveFailures));
+        Assert.NotNull(good.LastSuccessAt);
+        Assert.Null(good.Items.Single(i => i.Sku == "VND-2").Quantity); // not reported yet
+
+        board.Failed("vendor-a", VendorStates.Failing, "answered 503 ServiceUnavailable");
+        board.Failed("vendor-a", VendorStates.CircuitOpen, "not called");
+        var bad = board.Get("vendor-a");
+        Assert.Equal((VendorStates.CircuitOpen, 2, good.LastSuccessAt, "not called"), (bad.State, bad.ConsecutiveFailures, bad.LastSuccessAt, bad.LastError));
+        Assert.Same(good.Items, bad.Items); // the stock stays as the last good sync left it
+
+        board.Succeeded("vendor-a", [new VendorSkuStatus("VND-2", "A2", 4, 4, 0, 0)]);
+        var again = board.Get("vendor-a");
+        Assert.Equal((VendorStates.Healthy, 0, (string?)null, 3L), (again.State, again.ConsecutiveFailures, again.LastError, again.Shortfall));
+        Assert.Equal(5, again.Items.Single(i => i.Sku == "VND-1").Quantity); // a SKU it left out keeps what it had
     }
 
     [Fact]
