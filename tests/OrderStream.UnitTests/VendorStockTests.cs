@@ -128,7 +128,7 @@ public class VendorStockTests
         board.Succeeded("vendor-a", [new VendorSkuStatus("VND-2", "A2", 4, 4, 0, 0)]);
         var again = board.Get("vendor-a");
         Assert.Equal((VendorStates.Healthy, 0, (string?)null, 3L), (again.State, again.ConsecutiveFailures, again.LastError, again.Shortfall));
-        Assert.Equal(5, again.Items.Single(i => i.Sku == "VND-1").Quantity); // a SKU it left out keeps what it had
+        Assert.Equal(5L, again.Items.Single(i => i.Sku == "VND-1").Quantity); // a SKU it left out keeps what it had
     }
 
     [Fact]
