@@ -155,7 +155,7 @@ public class VendorStockTests
     public async Task Inconsistent_vendor_settings_stop_inventory_at_start()
     {
         var vendors = new Vendors();
-        await using var services = Services(vendors, ("Vendors:List:1:Skus:B1", "VND-A-1"));
+        await using var services = Services(vendors, ("Vendors:List:1:Skus:B2", "VND-A-1"));
         var failure = Record.Exception(() => services.GetRequiredService<IStartupValidator>().Validate());
         Assert.NotNull(failure);
         Assert.Contains("VND-A-1 is already fed by vendor-a", failure.ToString());
