@@ -11,9 +11,11 @@ const string Usage = """
              makes a new token signing key pair under <dir>/identity (the private key mode 600)
            OrderStream.Stack token --state <dir> --role <customer|seller|admin>[,<role>...] --user <id> [--ttl <30m|8h|7d>]
              prints a token signed with <dir>/identity's key (default lifetime 1h)
+           OrderStream.Stack vendor-products
+             one line per SKU the mock vendors feed: sku, name, unit price (EUR), for run.sh to list in the catalogue
            OrderStream.Stack plan --root <repo> --state <dir> --redis <host:port> [--configuration <c>]
                                   [--service-name-prefix <p>] [--set <target>:<NAME>=<value>]...
-             one line per process, in start order: name, key, kind (saga|frontend), port, dll, NAME=value...
+             one line per process, in start order: name, key, kind (mock|saga|frontend), port, dll, NAME=value...
              <dir> holds run.sh's kafka.bootstrap, connections.env and identity/; each port is <KEY>_PORT
              from the environment (GATEWAY_PORT, ...) or the catalogue's; <target> is a service's name or
              a kind (saga, frontend), and a --set overrides what the plan gives
@@ -22,6 +24,12 @@ const string Usage = """
 if (args is ["databases"])
 {
     foreach (var service in Catalogue.SagaServices) Console.WriteLine(service.Database);
+    return 0;
+}
+if (args is ["vendor-products"])
+{
+    foreach (var item in Catalogue.Mocks.SelectMany(DemoVendors.Of))
+        Console.WriteLine(string.Join('\t', item.Sku, item.Name, item.UnitPrice.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     return 0;
 }
 if (args is [var verb and ("identity" or "token"), .. var identityOptions])
@@ -47,7 +55,7 @@ if (args is [var verb and ("identity" or "token"), .. var identityOptions])
     Console.WriteLine(identity.Issue(user, roles, ttl));
     return 0;
 }
-if (args is not ["plan", .. var planOptions]) return Fail("expected 'databases', 'identity', 'token' or 'plan'");
+if (args is not ["plan", .. var planOptions]) return Fail("expected 'databases', 'vendor-products', 'identity', 'token' or 'plan'");
 var options = planOptions;
 
 var values = new Dictionary<string, string>();

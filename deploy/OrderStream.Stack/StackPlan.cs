@@ -71,21 +71,26 @@ public static class StackPlan
     public static IReadOnlyList<ServiceLaunch> For(StackEndpoints endpoints, IEnumerable<ServiceSpec>? services = null)
     {
         var wanted = (services ?? Catalogue.All).ToHashSet();
-        return [.. Catalogue.All.Where(wanted.Contains).Select(s => Launch(s, endpoints))];
+        return [.. Catalogue.All.Where(wanted.Contains).Select(s => Launch(s, endpoints, wanted))];
     }
 
     public static string DllPath(ServiceSpec service, string root, string configuration) =>
-        Path.Combine(root, "services", service.Name, "bin", configuration, "net10.0", service.Project + ".dll");
+        Path.Combine(root, service.Folder, "bin", configuration, "net10.0", service.Project + ".dll");
 
-    private static ServiceLaunch Launch(ServiceSpec service, StackEndpoints endpoints)
+    private static ServiceLaunch Launch(ServiceSpec service, StackEndpoints endpoints, IReadOnlySet<ServiceSpec> running)
     {
-        var env = service.Kind == ServiceKind.Saga ? SagaSettings(service, endpoints) : FrontendSettings(service, endpoints);
+        var env = service.Kind switch
+        {
+            ServiceKind.Saga => SagaSettings(service, endpoints, running),
+            ServiceKind.Mock => new Dictionary<string, string>(DemoVendors.MockSettings(service)),
+            _ => FrontendSettings(service, endpoints),
+        };
         env["OTEL_SERVICE_NAME"] = endpoints.ServiceNamePrefix + service.Name;
         foreach (var (name, value) in endpoints.ExtraSettings(service)) env[name] = value;
         return new ServiceLaunch(service, DllPath(service, endpoints.Root, endpoints.Configuration), endpoints.Ports[service.Key], env);
     }
 
-    private static Dictionary<string, string> SagaSettings(ServiceSpec service, StackEndpoints endpoints)
+    private static Dictionary<string, string> SagaSettings(ServiceSpec service, StackEndpoints endpoints, IReadOnlySet<ServiceSpec> running)
     {
         var env = new Dictionary<string, string>
         {
@@ -96,8 +101,13 @@ public static class StackPlan
             ["Auth__Audience"] = endpoints.Audience,
         };
         if (service.UsesRedis) env["Redis__Configuration"] = endpoints.RedisConfiguration;
-        foreach (var callee in service.Calls.Select(Catalogue.ByKey))
+        var callees = service.Calls.Select(Catalogue.ByKey).ToList();
+        foreach (var callee in callees.Where(c => c.Kind != ServiceKind.Mock))
             env[EnvironmentName(callee.AddressSetting)] = endpoints.BaseAddress(callee).ToString().TrimEnd('/');
+        // A mock vendor is synced only when it runs beside the service: a plan without the vendors (most test
+        // stacks) gives inventory none, and it syncs nothing.
+        var vendors = callees.Where(c => c.Kind == ServiceKind.Mock && running.Contains(c)).Select(c => (c, endpoints.BaseAddress(c).ToString().TrimEnd('/')));
+        foreach (var (name, value) in DemoVendors.InventorySettings(vendors)) env[name] = value;
         return env;
     }
 

@@ -3,9 +3,9 @@
 # no Docker engine on this machine, so this is how a broken path, project name or compile error in an
 # image build is caught. Each directory under services/ with a project is a service (SERVICE = the
 # directory, PROJECT = its project's name, the build arguments docker-compose.yml passes; DeployTests
-# check that compose agrees). For each, it takes the build stage's `dotnet publish ...` command as
-# written, fills in the two arguments, runs it from the repository root (the image's build context,
-# copied to the same paths) with its output redirected to a temporary directory, and checks that the
+# check that compose agrees); the mock vendor, deploy/OrderStream.MockVendor, is built too (SOURCE=deploy).
+# For each, it takes the build stage's `dotnet publish ...` command as written, fills in the arguments,
+# runs it from the repository root (the image's build context, copied to the same paths) with its output redirected to a temporary directory, and checks that the
 # assembly the image starts (ENV APP_DLL) was published.
 # What this does not cover: the base images, COPY itself (DeployTests checks that the COPY sources
 # exist and hold every project the service references).
@@ -31,13 +31,13 @@ app_dll=$(instructions | grep -E '^ENV[[:space:]]+APP_DLL=' | sed -E 's/^ENV[[:s
 
 failed=0
 started=$SECONDS
-for dir in services/*/; do
-  service=$(basename "$dir")
+for dir in services/*/ deploy/OrderStream.MockVendor/; do
+  service=$(basename "$dir") source=$(dirname "$dir")
   projects=("$dir"*.csproj)
   [[ -e "${projects[0]}" ]] || continue
   if [[ ${#projects[@]} -ne 1 ]]; then echo "FAIL $service: more than one project in $dir" >&2; failed=1; continue; fi
   project=$(basename "${projects[0]}" .csproj)
-  fill() { local s=${1//\$\{SERVICE\}/$service}; echo "${s//\$\{PROJECT\}/$project}"; }
+  fill() { local s=${1//\$\{SERVICE\}/$service}; s=${s//\$\{SOURCE\}/$source}; echo "${s//\$\{PROJECT\}/$project}"; }
 
   read -ra args <<<"$(fill "$publish")"
   # Replace the image's output directory (-o/--output DIR) with ours; keep every other argument.

@@ -14,7 +14,10 @@
 # What runs and with which settings is not written here: deploy/OrderStream.Stack derives it from the
 # catalogue (shared/OrderStream.Contracts/Catalogue.cs) and prints it ('plan'); this script executes it.
 # Each service's port is <KEY>_PORT when set (GATEWAY_PORT, INVENTORY_PORT, PAYMENT_PORT, MATERIALIZER_PORT,
-# DASHBOARD_PORT), else the catalogue's.
+# DASHBOARD_PORT, VENDORA_PORT, VENDORB_PORT), else the catalogue's.
+# Two mock vendors (vendor-a, vendor-b: deploy/OrderStream.MockVendor) serve the stock inventory syncs into the
+# vendor-fed SKUs VND-A-00n and VND-B-00n; their chaos switches are PUT /chaos on each (docs/architecture.md,
+# "Stock from vendors").
 # Supervision: a service of the catalogue, redis-server or the trace viewer that exits is started again
 # after a backoff (1 s, doubling to 10 s, back to 1 s after 60 s up), logged on the output and in
 # $STATE/supervisor.log; $STATE/<name>.pid always holds the running process's own pid. PostgreSQL or the embedded Kafka cluster exiting stops the whole stack:
@@ -286,11 +289,13 @@ up() {
     --set "saga:DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0}" \
     --set "saga:DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}" --set "payment:Payment__DeclineRate=$PAYMENT_DECLINE_RATE" \
     --set "frontend:DOTNET_gcServer=${DOTNET_gcServer:-0}" --set "frontend:DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}" \
+    --set "mock:DOTNET_gcServer=${DOTNET_gcServer:-0}" --set "mock:DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}" \
     "${links[@]}" >"$STATE/plan.tsv" 2>"$STATE/stack.log") || { cat "$STATE/stack.log" >&2; stop_stack; exit 1; }
 
   # The plan, one process a line in start order: name, key, kind, port, dll, then NAME=value settings (tab-separated;
-  # each field is passed as one argument, never evaluated). The saga services start together; a frontend
-  # waits until every service before it is ready, since it is their client.
+  # each field is passed as one argument, never evaluated). The mock vendors and the saga services start together
+  # (inventory syncs a vendor that is not up yet at its next interval); a frontend waits until every process before
+  # it is ready, since it is their client.
   echo "Starting the services ..."
   local fields starting=() plan_keys=()
   declare -A PORT
@@ -320,6 +325,13 @@ up() {
       -H @<(printf 'Authorization: Bearer %s\n' "$seller") -H 'Content-Type: application/json' \
       -d "{\"name\": \"Demo product $i\", \"unitPrice\": $((10#$i * 5 - 1)).99, \"currency\": \"EUR\"}"
   done
+  # The vendor-fed SKUs get their catalogue entries here; their stock comes from the vendors' sync, never from seeding.
+  local sku name price
+  while IFS=$'\t' read -r sku name price; do
+    curl -fs -o /dev/null -X PUT "http://127.0.0.1:${PORT[inventory]}/products/$sku" \
+      -H @<(printf 'Authorization: Bearer %s\n' "$seller") -H 'Content-Type: application/json' \
+      -d "{\"name\": \"$name\", \"unitPrice\": $price, \"currency\": \"EUR\"}"
+  done < <(dotnet "$STACK_DLL" vendor-products 2>>"$STATE/stack.log")
 
   local key others=""
   for key in "${plan_keys[@]}"; do
@@ -334,6 +346,8 @@ OrderStream is up.
 ${others}  PostgreSQL:     127.0.0.1:$PG_PORT (databases $(IFS=,; echo "${databases[*]}" | sed 's/,/, /g'))
   Redis:          127.0.0.1:$REDIS_PORT
   Kafka:          $kafka (embedded)
+  Vendors:        mock vendor-a and vendor-b feed VND-A-00n and VND-B-00n (GET /admin/inventory/vendors;
+                  chaos: curl -X PUT http://127.0.0.1:${PORT[vendorA]}/chaos -H 'Content-Type: application/json' -d '{"down":true}')
   Logs:           $STATE/*.log   (restarts of a crashed service: $STATE/supervisor.log)
   Tokens:         deploy/local/ordersctl token --role customer|seller|admin --user <id> [--ttl 8h]
                   (signed with $STATE/identity/, new at every start; docs/security.md)

@@ -18,6 +18,8 @@ builder.Services.AddEventConsumer()
     .Subscribe<PaymentFailedV1, ReleaseStock>()
     .Subscribe<OrderCancelRequestedV1, CancelOrder>();
 builder.Services.AddHostedService<ExpireReservations>();
+// Stock of vendor-fed SKUs from the vendors' HTTP APIs, on its own schedule, never inside the consumer's transactions.
+builder.Services.AddVendorSync(builder.Configuration);
 
 var app = builder.Build();
 await app.UseServiceDefaultsAsync(typeof(Program).Assembly);

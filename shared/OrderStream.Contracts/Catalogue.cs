@@ -8,15 +8,21 @@ public enum ServiceKind
 
     /// <summary>A user interface: a client of the gateway's HTTP API, with no database of its own.</summary>
     Frontend,
+
+    /// <summary>
+    /// A stand-in for a system outside OrderStream (a vendor's stock API), built from <c>deploy/</c>: the local stack,
+    /// the tests and compose run it; Kubernetes does not, since there the real system's address is configuration.
+    /// </summary>
+    Mock,
 }
 
 /// <summary>
 /// One process of the system.
 /// </summary>
-/// <param name="Name">Directory under <c>services/</c>, process and container name, OpenTelemetry service name, consumer group.</param>
+/// <param name="Name">Directory under <c>services/</c> (a mock's project is under <c>deploy/</c>), process and container name, OpenTelemetry service name, consumer group.</param>
 /// <param name="Key">Short name: its database and role, its <c>/admin/{key}</c> segment, its <c>Services:{Key}</c> address setting.</param>
 /// <param name="Project">The project (and assembly) under <c>services/{Name}</c>.</param>
-/// <param name="Kind">A saga service or a frontend.</param>
+/// <param name="Kind">A saga service, a frontend or a mock of an outside system.</param>
 /// <param name="Port">Its HTTP port on a local stack (<c>deploy/local/run.sh</c>); containers listen on 8080.</param>
 /// <param name="Consumes">The topics it subscribes to, exactly as its <c>Program.cs</c> does (a test keeps the two equal).</param>
 /// <param name="Produces">The topics its outbox writes to.</param>
@@ -35,6 +41,9 @@ public sealed record ServiceSpec(
 {
     /// <summary>Its database (and role) name, or null for a process without one.</summary>
     public string? Database => Kind == ServiceKind.Saga ? Key : null;
+
+    /// <summary>Its project's folder from the repository root: <c>services/{Name}</c>; a mock's <c>deploy/{Project}</c> (one project, several instances).</summary>
+    public string Folder => Kind == ServiceKind.Mock ? "deploy/" + Project : "services/" + Name;
 
     /// <summary>Its key as a configuration section or a label: <c>materializer</c> → <c>Materializer</c>.</summary>
     public string Section => char.ToUpperInvariant(Key[0]) + Key[1..];
@@ -71,12 +80,23 @@ public static class Catalogue
         Calls: ["inventory", "payment", "materializer", "fulfilment"],
         UsesRedis: true);
 
+    // Two mock vendors whose stock inventory syncs (docs/architecture.md, "Stock from vendors"). Where real vendors
+    // exist (Kubernetes) their addresses are inventory's configuration and nothing here runs.
+    public static readonly ServiceSpec VendorA = new(
+        Name: "vendor-a", Key: "vendorA", Project: "OrderStream.MockVendor", Port: 5086, Kind: ServiceKind.Mock,
+        Consumes: [], Produces: [], Calls: [], UsesRedis: false);
+
+    public static readonly ServiceSpec VendorB = new(
+        Name: "vendor-b", Key: "vendorB", Project: "OrderStream.MockVendor", Port: 5087, Kind: ServiceKind.Mock,
+        Consumes: [], Produces: [], Calls: [], UsesRedis: false);
+
     public static readonly ServiceSpec Inventory = new(
         Name: "inventory", Key: "inventory", Project: "OrderStream.Inventory", Port: 5081, Kind: ServiceKind.Saga,
         Consumes: [Topics.OrderCreated, Topics.PaymentAuthorized, Topics.PaymentFailed, Topics.OrderCancelRequested],
         Produces: [Topics.InventoryReserved, Topics.InventoryFailed, Topics.InventoryReleased, Topics.InventoryAdjusted,
             Topics.InventorySold, Topics.InventoryReturned],
-        Calls: [],
+        // The vendors whose stock it syncs, when they run beside it (a plan without them gives it none).
+        Calls: ["vendorA", "vendorB"],
         UsesRedis: false);
 
     public static readonly ServiceSpec Payment = new(
@@ -109,10 +129,13 @@ public static class Catalogue
         UsesRedis: false);
 
     /// <summary>Every process, in start order: a service starts after the ones it calls.</summary>
-    public static readonly IReadOnlyList<ServiceSpec> All = [Inventory, Payment, OrderMaterializer, Fulfilment, ApiGateway, Dashboard];
+    public static readonly IReadOnlyList<ServiceSpec> All = [VendorA, VendorB, Inventory, Payment, OrderMaterializer, Fulfilment, ApiGateway, Dashboard];
 
     /// <summary>The saga services: each with its own database, outbox and operator endpoints.</summary>
     public static IEnumerable<ServiceSpec> SagaServices => All.Where(s => s.Kind == ServiceKind.Saga);
+
+    /// <summary>The mocks of outside systems (the vendors): run locally, in tests and in compose, never in Kubernetes.</summary>
+    public static IEnumerable<ServiceSpec> Mocks => All.Where(s => s.Kind == ServiceKind.Mock);
 
     /// <summary>Every saga topic (as <see cref="Topics.All"/> lists them) with the partitions a production cluster gives it; each has its dead-letter topic.</summary>
     public static readonly IReadOnlyList<TopicSpec> SagaTopics = Topics.All.Select(t => new TopicSpec(t, ProductionPartitions)).ToList();

@@ -73,11 +73,16 @@ public static class ReservationStatus
     public const string Returned = "RETURNED";
 }
 
-/// <summary>The kinds of <see cref="InventoryAdjustedV1"/> (and <c>stock_receipts.kind</c>): new stock received, or a correction (either sign).</summary>
+/// <summary>
+/// The kinds of <see cref="InventoryAdjustedV1"/> (and <c>stock_receipts.kind</c>): new stock received, a correction
+/// (either sign), or a vendor's reported quantity applied to a vendor-fed SKU (either sign).
+/// </summary>
 public static class AdjustmentKinds
 {
     public const string Receipt = "RECEIPT";
     public const string Adjustment = "ADJUSTMENT";
+    /// <summary>Inventory's vendor sync set a vendor-fed SKU's available to what the vendor can still supply, less what is reserved.</summary>
+    public const string VendorSync = "VENDOR_SYNC";
 }
 
 /// <summary>Where fulfilment stands with one order (<c>shipments.status</c>, fulfilment's database).</summary>

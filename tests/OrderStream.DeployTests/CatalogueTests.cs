@@ -19,9 +19,9 @@ public class CatalogueTests
     public void Each_service_is_the_project_its_folder_holds_and_names_itself_as_the_catalogue_does(string name)
     {
         var spec = Catalogue.ByName(name);
-        var project = Path.Combine(Repo.Root, "services", spec.Name, spec.Project + ".csproj");
+        var project = Path.Combine(Repo.Root, spec.Folder, spec.Project + ".csproj");
         Assert.True(File.Exists(project), $"{project} is missing");
-        var program = File.ReadAllText(Path.Combine(Repo.Root, "services", spec.Name, "Program.cs"));
+        var program = File.ReadAllText(Path.Combine(Repo.Root, spec.Folder, "Program.cs"));
         if (spec.Kind == ServiceKind.Saga)
             Assert.Matches($"""ServiceDefaults\.CreateBuilder\(args, "{Regex.Escape(spec.Name)}"\)""", program);
         // A consumer's group is its name; a service that consumes nothing must not start a consumer.
@@ -74,7 +74,17 @@ public class CatalogueTests
                 : [include])
             .Select(Path.GetFileNameWithoutExtension)
             .ToHashSet();
-        Assert.All(Catalogue.SagaServices, s => Assert.Contains(s.Project, references));
+        Assert.All(Catalogue.SagaServices.Concat(Catalogue.Mocks), s => Assert.Contains(s.Project, references));
+    }
+
+    [Fact]
+    public void A_mock_is_built_from_deploy_and_called_only_by_saga_services()
+    {
+        Assert.NotEmpty(Catalogue.Mocks);
+        Assert.All(Catalogue.Mocks, m => Assert.StartsWith("deploy/", m.Folder, StringComparison.Ordinal));
+        Assert.All(Catalogue.Mocks, m => Assert.Null(m.Database));
+        // A frontend is a client of the gateway only.
+        Assert.All(Catalogue.All.Where(s => s.Kind == ServiceKind.Frontend), f => Assert.DoesNotContain(f.Calls, c => Catalogue.ByKey(c).Kind == ServiceKind.Mock));
     }
 }
 
@@ -121,6 +131,32 @@ public class StackPlanTests
         Assert.Equal("http://127.0.0.1:5083", gateway["Services__Materializer"]);
         Assert.False(Env(Catalogue.Inventory).ContainsKey("Redis__Configuration"));
         Assert.DoesNotContain(Env(Catalogue.Payment).Keys, k => k.StartsWith("Services__", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Inventory_syncs_the_mock_vendors_that_run_beside_it_and_each_mock_serves_the_stock_inventory_maps()
+    {
+        var inventory = Env(Catalogue.Inventory);
+        Assert.Equal("vendor-a", inventory["Vendors__List__0__Name"]);
+        Assert.Equal("http://127.0.0.1:5086", inventory["Vendors__List__0__BaseUrl"]);
+        Assert.Equal("VND-A-001", inventory["Vendors__List__0__Skus__A1001"]);
+        Assert.Equal("vendor-b", inventory["Vendors__List__1__Name"]);
+        Assert.Equal("http://127.0.0.1:5087", inventory["Vendors__List__1__BaseUrl"]);
+        Assert.Equal("VND-B-003", inventory["Vendors__List__1__Skus__B1003"]);
+        Assert.DoesNotContain(inventory.Keys, k => k.StartsWith("Services__Vendor", StringComparison.Ordinal));
+        // The demo SKUs the tests and the benchmark stock by the thousand are never fed by a vendor.
+        Assert.DoesNotContain(inventory, e => e.Key.Contains("__Skus__", StringComparison.Ordinal) && e.Value.StartsWith("SKU-", StringComparison.Ordinal));
+
+        var vendorA = Env(Catalogue.VendorA);
+        Assert.Equal("vendor-a", vendorA["Vendor__Name"]);
+        Assert.Equal(inventory.Where(e => e.Key.StartsWith("Vendors__List__0__Skus__", StringComparison.Ordinal)).Select(e => e.Key.Split("__")[^1]).Order(),
+            vendorA.Where(e => e.Key.StartsWith("Vendor__Stock__", StringComparison.Ordinal)).Select(e => e.Key.Split("__")[^1]).Order());
+        Assert.False(vendorA.ContainsKey("ConnectionStrings__Db"));
+        Assert.Equal("/repo/deploy/OrderStream.MockVendor/bin/Release/net10.0/OrderStream.MockVendor.dll", StackPlan.For(Endpoints).Single(l => l.Spec == Catalogue.VendorB).Dll);
+
+        // A plan without the vendors (most test stacks) gives inventory none: it syncs nothing.
+        var alone = StackPlan.For(Endpoints, Catalogue.SagaServices).Single(l => l.Spec == Catalogue.Inventory).Environment;
+        Assert.DoesNotContain(alone.Keys, k => k.StartsWith("Vendors__", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using OrderStream.Contracts;
+using OrderStream.Stack;
 using OrderStream.TestSupport;
 
 namespace OrderStream.DeployTests;
@@ -58,6 +59,32 @@ public class ComposeTests
         Assert.Equal(app.Name, env["OTEL_SERVICE_NAME"]);
         Assert.Equal("8080", env["ASPNETCORE_HTTP_PORTS"]);
         Assert.Equal(app.DefaultGroupId(), env.GetValueOrDefault("Kafka__GroupId"));
+    }
+
+    /// <summary>A setting of inventory's that wires it to the mock vendors (<c>Vendors__List__*</c>), which only compose runs.</summary>
+    public static bool IsMockVendorSetting(string name) => name.StartsWith("Vendors__List__", StringComparison.Ordinal);
+
+    [Fact]
+    public void Compose_runs_each_mock_vendor_and_wires_inventory_to_them_as_the_local_plan_does()
+    {
+        // The same vendors, items and mapping as run.sh's stack (OrderStream.Stack's DemoVendors), at their compose names.
+        var expected = DemoVendors.InventorySettings(Catalogue.Mocks.Select(m => (m, $"http://{m.Name}:8080")));
+        var inventory = Compose.Environment(Catalogue.Inventory.Name);
+        Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal),
+            inventory.Where(e => IsMockVendorSetting(e.Key)).Select(e => KeyValuePair.Create(e.Key, e.Value!)).OrderBy(e => e.Key, StringComparer.Ordinal));
+        foreach (var mock in Catalogue.Mocks)
+        {
+            var env = Compose.Environment(mock.Name);
+            foreach (var (name, value) in DemoVendors.MockSettings(mock)) Assert.Equal(value, env.GetValueOrDefault(name));
+            Assert.Equal("8080", env["ASPNETCORE_HTTP_PORTS"]);
+            // Published on loopback only, on the local stack's port: its chaos switches are an operator's tool.
+            Assert.Equal($"127.0.0.1:{mock.Port}:8080", Assert.Single(Compose.Service(mock.Name).Seq("ports")) as string);
+        }
+        // The seed lists every vendor-fed SKU in the catalogue (their stock comes from the sync).
+        var seed = string.Join('\n', Compose.Service("seed").Seq("command").Cast<string>());
+        Assert.All(new[] { "VND-$$v-00$$n", "for v in A B", "for n in 1 2 3" }, part => Assert.Contains(part, seed));
+        Assert.Equal(Catalogue.Mocks.SelectMany(DemoVendors.Of).Select(i => i.Sku).Order(StringComparer.Ordinal),
+            from v in new[] { "A", "B" } from n in new[] { 1, 2, 3 } select $"VND-{v}-00{n}");
     }
 
     [Fact]

@@ -7,12 +7,13 @@ using OrderStream.TestSupport;
 namespace OrderStream.DeployTests;
 
 /// <summary>
-/// One of the services: its name (compose service, Deployment, directory) and its database. The dashboard
-/// has none: it is a client of the gateway, no part of the saga.
+/// One of the processes with an image: its name (compose service, Deployment), its database and its project's
+/// folder (<see cref="ServiceSpec.Folder"/>). The dashboard has no database: it is a client of the gateway, no part
+/// of the saga. A mock vendor has neither, and no Deployment (<see cref="Mocks"/>).
 /// </summary>
-public sealed record AppService(string Name, string? Database)
+public sealed record AppService(string Name, string? Database, string Folder)
 {
-    public string Directory => Path.Combine(Repo.Root, "services", Name);
+    public string Directory => Path.Combine(Repo.Root, Folder);
 
     /// <summary>
     /// The consumer group the service uses by default: the service name its Program.cs passes to
@@ -34,12 +35,23 @@ public sealed record AppService(string Name, string? Database)
     /// <summary>The saga services of the catalogue, each with its own database.</summary>
     public static readonly IReadOnlyList<AppService> Backend = [.. Catalogue.SagaServices.Select(From)];
 
-    /// <summary>Every service with an image, a compose service and a Deployment: every process of the catalogue.</summary>
-    public static readonly IReadOnlyList<AppService> All = [.. Catalogue.All.Select(From)];
+    /// <summary>Every service with an image, a compose service and a Deployment: every process of the catalogue but the mocks.</summary>
+    public static readonly IReadOnlyList<AppService> All = [.. Catalogue.All.Where(s => s.Kind != ServiceKind.Mock).Select(From)];
 
-    private static AppService From(ServiceSpec spec) => new(spec.Name, spec.Database);
+    /// <summary>
+    /// The mocks of outside systems (the vendors): an image and a compose service each, but no Deployment, since in
+    /// Kubernetes the real systems are there and their addresses are configuration (deploy/k8s/README.md).
+    /// </summary>
+    public static readonly IReadOnlyList<AppService> Mocks = [.. Catalogue.Mocks.Select(From)];
+
+    /// <summary>Everything built from the one Dockerfile.</summary>
+    public static readonly IReadOnlyList<AppService> Images = [.. All, .. Mocks];
+
+    private static AppService From(ServiceSpec spec) => new(spec.Name, spec.Database, spec.Folder);
 
     public static TheoryData<AppService> Theory => new(All);
+
+    public static TheoryData<AppService> ImageTheory => new(Images);
 
     public static TheoryData<AppService> BackendTheory => new(Backend);
 }

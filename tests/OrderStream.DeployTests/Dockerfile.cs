@@ -5,7 +5,8 @@ namespace OrderStream.DeployTests;
 
 /// <summary>
 /// A Dockerfile's instructions, continuation lines joined, comments dropped, split into stages at FROM,
-/// with its build arguments (<c>${NAME}</c>) filled in from <paramref name="args"/>.
+/// with its build arguments (<c>${NAME}</c>) filled in from <paramref name="args"/>, or from an <c>ARG NAME=default</c>
+/// the build does not give.
 /// </summary>
 public sealed class Dockerfile
 {
@@ -21,6 +22,7 @@ public sealed class Dockerfile
     public Dockerfile(string path, IReadOnlyDictionary<string, string>? args = null)
     {
         var instructions = new List<Instruction>();
+        var given = new Dictionary<string, string>(args ?? new Dictionary<string, string>());
         var pending = "";
         foreach (var raw in File.ReadLines(path))
         {
@@ -28,10 +30,13 @@ public sealed class Dockerfile
             if (pending == "" && (line.Length == 0 || line.StartsWith('#'))) continue;
             if (line.EndsWith('\\')) { pending += line[..^1] + " "; continue; }
             var full = (pending + line).Trim();
-            foreach (var (name, value) in args ?? new Dictionary<string, string>()) full = full.Replace("${" + name + "}", value, StringComparison.Ordinal);
+            foreach (var (name, value) in given) full = full.Replace("${" + name + "}", value, StringComparison.Ordinal);
             pending = "";
             var space = full.IndexOf(' ');
-            instructions.Add(new Instruction(full[..space].ToUpperInvariant(), full[(space + 1)..].Trim()));
+            var instruction = new Instruction(full[..space].ToUpperInvariant(), full[(space + 1)..].Trim());
+            // A default applies to the lines after it unless the build gives the argument.
+            if (instruction is { Keyword: "ARG" } && instruction.Arguments.Split('=', 2) is [var arg, var fallback]) given.TryAdd(arg, fallback);
+            instructions.Add(instruction);
         }
         var stages = new List<IReadOnlyList<Instruction>>();
         foreach (var instruction in instructions)

@@ -17,7 +17,7 @@ public class DockerfileTests
         Compose.Service(app.Name).Map("build")?.Map("args")?.ToDictionary(kv => (string)kv.Key, kv => kv.Value.ToString()!) ?? [];
 
     [Theory]
-    [MemberData(nameof(AppService.Theory), MemberType = typeof(AppService))]
+    [MemberData(nameof(AppService.ImageTheory), MemberType = typeof(AppService))]
     public void Build_stage_copies_paths_that_exist_to_the_same_place(AppService app)
     {
         var dockerfile = For(app);
@@ -34,7 +34,7 @@ public class DockerfileTests
     }
 
     [Theory]
-    [MemberData(nameof(AppService.Theory), MemberType = typeof(AppService))]
+    [MemberData(nameof(AppService.ImageTheory), MemberType = typeof(AppService))]
     public void Publish_command_names_the_service_project_and_entrypoint_its_assembly(AppService app)
     {
         var dockerfile = For(app);
@@ -45,7 +45,7 @@ public class DockerfileTests
     }
 
     [Theory]
-    [MemberData(nameof(AppService.Theory), MemberType = typeof(AppService))]
+    [MemberData(nameof(AppService.ImageTheory), MemberType = typeof(AppService))]
     public void Build_context_holds_every_project_the_service_references(AppService app)
     {
         var dockerfile = For(app);
@@ -74,6 +74,16 @@ public class DockerfileTests
             Assert.Equal("deploy/docker/Dockerfile", build.Str("dockerfile"));
             var project = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(app.Directory, "*.csproj")));
             Assert.Equal(new Dictionary<string, string> { ["SERVICE"] = app.Name, ["PROJECT"] = project }, BuildArgs(app));
+        }
+        // A mock's project is under deploy/ (SOURCE), one project for all its instances.
+        foreach (var mock in AppService.Mocks)
+        {
+            var build = Compose.Service(mock.Name).Map("build");
+            Assert.Equal(".", build.Str("context"));
+            Assert.Equal("deploy/docker/Dockerfile", build.Str("dockerfile"));
+            var folder = mock.Folder.Split('/');
+            var project = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(mock.Directory, "*.csproj")));
+            Assert.Equal(new Dictionary<string, string> { ["SOURCE"] = folder[0], ["SERVICE"] = folder[1], ["PROJECT"] = project }, BuildArgs(mock));
         }
     }
 

@@ -21,6 +21,8 @@ public sealed class AdminSecurityTests(AdminSecurityTests.Stack stack) : IClassF
         ("gateway", new Uri(stack.Gateway.BaseAddress, "/admin/gateway/read-only")),
         ("inventory", new Uri(stack.Inventory.BaseAddress, "/admin/inventory")),
         ("inventory consumer", new Uri(stack.Inventory.BaseAddress, "/admin/inventory/consumer")),
+        ("inventory vendors", new Uri(stack.Inventory.BaseAddress, "/admin/inventory/vendors")),
+        ("inventory vendors via gateway", new Uri(stack.Gateway.BaseAddress, "/admin/inventory/vendors")),
         ("payment", new Uri(stack.Payment.BaseAddress, "/admin/payment/settings")),
         ("materializer", new Uri(stack.Materializer.BaseAddress, "/admin/materializer/consumer")),
         ("inventory via gateway", new Uri(stack.Gateway.BaseAddress, "/admin/inventory")),

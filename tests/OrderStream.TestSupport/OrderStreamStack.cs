@@ -20,7 +20,7 @@ public class OrderStreamStack : IAsyncLifetime
     public RedisServer Redis { get; } = RedisServer.Start();
     public Dictionary<string, string> Databases { get; } = new();
 
-    /// <summary>Every saga service's process, by its <see cref="ServiceSpec.Key"/>, in start order.</summary>
+    /// <summary>Every process (the saga services, and the <see cref="Mocks"/> if any), by its <see cref="ServiceSpec.Key"/>, in start order.</summary>
     public IReadOnlyDictionary<string, ServiceProcess> ByKey { get; private set; } = new Dictionary<string, ServiceProcess>();
 
     public ServiceProcess Gateway => ByKey[Catalogue.ApiGateway.Key];
@@ -43,6 +43,12 @@ public class OrderStreamStack : IAsyncLifetime
         return token is null ? client : client.WithToken(token);
     }
 
+    /// <summary>
+    /// The mocks of outside systems this stack runs beside the saga services (none by default): with the mock vendors,
+    /// inventory is wired to sync them, as on run.sh's stack.
+    /// </summary>
+    protected virtual IEnumerable<ServiceSpec> Mocks => [];
+
     /// <summary>Extra settings for a service (e.g. <c>Payment__DeclineRate</c>), by service directory name.</summary>
     protected virtual IReadOnlyDictionary<string, string> ExtraSettings(string service) => new Dictionary<string, string>();
 
@@ -56,6 +62,7 @@ public class OrderStreamStack : IAsyncLifetime
         var saga = Catalogue.SagaServices.ToList();
         foreach (var db in saga.Select(s => s.Database!))
             Databases[db] = ServerFor(db).CreateDatabase(db);
+        var processes = Mocks.Concat(saga).ToList();
 
         var plan = StackPlan.For(new StackEndpoints
         {
@@ -64,10 +71,10 @@ public class OrderStreamStack : IAsyncLifetime
             KafkaBootstrap = Kafka.BootstrapServers,
             RedisConfiguration = Redis.Configuration,
             ConnectionStrings = Databases,
-            Ports = saga.ToDictionary(s => s.Key, _ => Repo.FreePort()),
+            Ports = processes.ToDictionary(s => s.Key, _ => Repo.FreePort()),
             SigningKeyFile = TestIdentity.Issuer.PublicKeyFile,
             ExtraSettings = s => ServiceProcess.TestSettings.Concat(ExtraSettings(s.Name)),
-        }, saga);
+        }, processes);
         ByKey = plan.ToDictionary(l => l.Spec.Key, ServiceProcess.From);
         await Task.WhenAll(Services.Select(s => s.StartAsync()));
         Http = Gateway.ActingClient();

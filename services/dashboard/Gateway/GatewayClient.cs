@@ -119,6 +119,10 @@ public sealed class GatewayClient(HttpClient http, SignedInUser user)
     public Task<ApiResult<PaymentSettings>> SetPaymentSettingsAsync(PaymentSettingsChange change, CancellationToken ct = default) =>
         SendAsync<PaymentSettings>(HttpMethod.Put, "admin/payment/settings", change, ct);
 
+    /// <summary>Each vendor whose stock inventory syncs: its state, last good sync, failures and shortfall.</summary>
+    public Task<IReadOnlyList<VendorStatus>?> GetVendorsAsync(CancellationToken ct = default) =>
+        GetAsync<IReadOnlyList<VendorStatus>>("admin/inventory/vendors", ct);
+
     public Task<ReadOnlyState?> GetReadOnlyAsync(CancellationToken ct = default) =>
         GetAsync<ReadOnlyState>("admin/gateway/read-only", ct);
 

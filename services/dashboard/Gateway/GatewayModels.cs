@@ -75,6 +75,14 @@ public sealed record CancelAccepted(Guid OrderId, string Reason, DateTimeOffset 
 /// <summary>The gateway's answer to a ship request (<c>POST /orders/{id}/ship</c>, a seller's), the same for its repeats.</summary>
 public sealed record ShipAccepted(Guid OrderId, string RequestedBy, DateTimeOffset ShipRequestedAt);
 
+/// <summary>A vendor whose stock inventory syncs, as <c>GET /admin/inventory/vendors</c> answers it (state: healthy, failing, circuit-open or unknown).</summary>
+public sealed record VendorStatus(
+    string Name, string BaseUrl, string State, DateTimeOffset? LastSuccessAt, DateTimeOffset? LastAttemptAt, string? LastError,
+    int ConsecutiveFailures, int Skus, int SkusSynced, long Shortfall, IReadOnlyList<VendorSkuStatus>? Items);
+
+/// <summary>One SKU a vendor feeds, as its last good sync left it.</summary>
+public sealed record VendorSkuStatus(string Sku, string VendorSku, long? Quantity, long? Available, long? Reserved, long Shortfall);
+
 /// <summary>The services the dashboard shows, by their admin path segment; those with a consumer can be paused.</summary>
 public static class Services
 {

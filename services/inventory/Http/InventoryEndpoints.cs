@@ -1,6 +1,7 @@
 using Npgsql;
 using OrderStream.Hosting.Identity;
 using OrderStream.Inventory.Data;
+using OrderStream.Inventory.Domain;
 using OrderStream.Messaging;
 
 namespace OrderStream.Inventory.Http;
@@ -43,6 +44,8 @@ public static class InventoryEndpoints
     public static void MapInventoryAdmin(this RouteGroupBuilder admin)
     {
         admin.MapGet("", async (NpgsqlDataSource db, CancellationToken ct) => Results.Ok(await StockStore.ListAsync(db, null, ct)));
+        // Each vendor's sync: state, last good sync, last error, failures in a row, SKUs and shortfall (docs/operations.md).
+        admin.MapGet("/vendors", (VendorStatusBoard board) => Results.Ok(board.Snapshot()));
     }
 
     private static async Task<IResult> ChangeAsync(NpgsqlDataSource db, OutboxSignal signal, string sku, StockChangeRequest request, CancellationToken ct,
