@@ -34,16 +34,7 @@ public static class OrderViewEndpoints
         // Operators: orders still PENDING after olderThan, before the saga deadline turns them into failures.
         app.MapGet("/orders/stuck", async (string? olderThan, string? limit, NpgsqlDataSource db, CancellationToken ct) =>
         {
-            var errors = new Dictionary<string, string[]>();
-            var age = DefaultOlderThan;
-            if (olderThan is not null)
-            {
-                if (ParseAge(olderThan) is { } parsed) age = parsed;
-                else errors["olderThan"] = ["must be whole seconds (e.g. 30) or a time span (e.g. 00:02:00), from 0 to 7 days"];
-            }
-            var max = 100;
-            if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out max) && max is >= 1 and <= MaxStuckLimit))
-                errors["limit"] = [$"must be 1-{MaxStuckLimit}"];
+            var (age, max, errors) = ParseAgeQuery(olderThan, limit, DefaultOlderThan);
             if (errors.Count > 0) return Results.ValidationProblem(errors);
 
             var orders = await OrderViewStore.StuckAsync(db, age, max, ct);
@@ -53,16 +44,7 @@ public static class OrderViewEndpoints
         // Operators: confirmed orders not shipped after olderThan (Fulfilment__ShipWithin by default), oldest first.
         app.MapGet("/orders/unshipped", async (string? olderThan, string? limit, IOptions<FulfilmentOptions> fulfilment, NpgsqlDataSource db, CancellationToken ct) =>
         {
-            var errors = new Dictionary<string, string[]>();
-            var age = fulfilment.Value.ShipWithin;
-            if (olderThan is not null)
-            {
-                if (ParseAge(olderThan) is { } parsed) age = parsed;
-                else errors["olderThan"] = ["must be whole seconds (e.g. 30) or a time span (e.g. 00:02:00), from 0 to 7 days"];
-            }
-            var max = 100;
-            if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out max) && max is >= 1 and <= MaxStuckLimit))
-                errors["limit"] = [$"must be 1-{MaxStuckLimit}"];
+            var (age, max, errors) = ParseAgeQuery(olderThan, limit, fulfilment.Value.ShipWithin);
             if (errors.Count > 0) return Results.ValidationProblem(errors);
 
             var orders = await UnshippedStore.ListAsync(db, age, max, ct);
@@ -141,6 +123,22 @@ public static class OrderViewEndpoints
     }
 
     /// <summary>"30" (seconds) or "00:00:30"; null if neither, or negative, or over 7 days.</summary>
+    /// <summary>The operators' lists' query (<c>olderThan</c>, <c>limit</c>): the age and count asked for, or what is wrong with them.</summary>
+    private static (TimeSpan Age, int Limit, Dictionary<string, string[]> Errors) ParseAgeQuery(string? olderThan, string? limit, TimeSpan defaultAge)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var age = defaultAge;
+        if (olderThan is not null)
+        {
+            if (ParseAge(olderThan) is { } parsed) age = parsed;
+            else errors["olderThan"] = ["must be whole seconds (e.g. 30) or a time span (e.g. 00:02:00), from 0 to 7 days"];
+        }
+        var max = 100;
+        if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out max) && max is >= 1 and <= MaxStuckLimit))
+            errors["limit"] = [$"must be 1-{MaxStuckLimit}"];
+        return (age, max, errors);
+    }
+
     public static TimeSpan? ParseAge(string text)
     {
         TimeSpan value;
