@@ -12,7 +12,7 @@ namespace OrderStream.Inventory.Data;
 /// </summary>
 public static class StockStore
 {
-    private const string EnsureSql = "INSERT INTO stock (sku, available, reserved, sold) VALUES (@Sku, 0, 0, 0) ON CONFLICT (sku) DO NOTHING";
+    internal const string EnsureSql = "INSERT INTO stock (sku, available, reserved, sold) VALUES (@Sku, 0, 0, 0) ON CONFLICT (sku) DO NOTHING";
 
     private const string LockOneSql = "SELECT available FROM stock WHERE sku = @Sku FOR UPDATE";
 
@@ -48,14 +48,25 @@ public static class StockStore
         if (delta != 0)
         {
             var kind = change.Level is null && delta > 0 ? AdjustmentKinds.Receipt : AdjustmentKinds.Adjustment;
-            await conn.ExecuteAsync(new CommandDefinition(AdjustSql, new { change.Sku, Quantity = delta, Kind = kind, change.Reason }, tx, cancellationToken: ct));
-            var received = await conn.QuerySingleAsync<long>(new CommandDefinition(ReceivedSql, new { change.Sku }, tx, cancellationToken: ct));
-            var adjusted = new InventoryAdjustedV1(Guid.CreateVersion7(), change.Sku, delta, kind, change.Reason, before + delta, received, DateTimeOffset.UtcNow);
-            await Outbox.WriteAsync(tx, [OutgoingEvent.ForStock(adjusted)], causationId: null, ct);
+            await WriteLedgerAsync(conn, tx, change.Sku, delta, kind, change.Reason, before + delta, ct);
         }
         await tx.CommitAsync(ct);
         if (delta != 0) signal.Notify();
         return (AdjustOutcome.Applied, before + delta);
+    }
+
+    /// <summary>
+    /// One entry of the stock ledger, with the SKU's row already locked by the caller: the stock row moves by
+    /// <paramref name="delta"/>, a <c>stock_receipts</c> row records it (so the books still balance) and an
+    /// <c>inventory.adjusted.v1</c> goes to the outbox, all in <paramref name="tx"/>.
+    /// </summary>
+    internal static async Task WriteLedgerAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sku, long delta, string kind, string? reason,
+        long availableAfter, CancellationToken ct)
+    {
+        await conn.ExecuteAsync(new CommandDefinition(AdjustSql, new { Sku = sku, Quantity = delta, Kind = kind, Reason = reason }, tx, cancellationToken: ct));
+        var received = await conn.QuerySingleAsync<long>(new CommandDefinition(ReceivedSql, new { Sku = sku }, tx, cancellationToken: ct));
+        var adjusted = new InventoryAdjustedV1(Guid.CreateVersion7(), sku, delta, kind, reason, availableAfter, received, DateTimeOffset.UtcNow);
+        await Outbox.WriteAsync(tx, [OutgoingEvent.ForStock(adjusted)], causationId: null, ct);
     }
 
     private const string ListSql = """

@@ -16,23 +16,13 @@ public static class VendorStockStore
 {
     private const string ReadSql = "SELECT sku, available, reserved FROM stock WHERE sku = ANY(@Skus)";
 
-    private const string EnsureSql = "INSERT INTO stock (sku, available, reserved, sold) VALUES (@Sku, 0, 0, 0) ON CONFLICT (sku) DO NOTHING";
-
     // FOR UPDATE on the row the saga's reservations lock too (StockBookStore): no reservation can land between
     // reading reserved and writing available, so available never goes below what the rule allows.
-    private const string LockSql = """
-        SELECT s.available, s.reserved, (SELECT COALESCE(SUM(r.quantity), 0)::bigint FROM stock_receipts r WHERE r.sku = s.sku) AS received
-        FROM stock s WHERE s.sku = @Sku FOR UPDATE OF s
-        """;
-
-    private const string ApplySql = """
-        UPDATE stock SET available = @Available WHERE sku = @Sku;
-        INSERT INTO stock_receipts (sku, quantity, kind, reason) VALUES (@Sku, @Quantity, @Kind, @Reason);
-        """;
+    private const string LockSql = "SELECT available, reserved FROM stock WHERE sku = @Sku FOR UPDATE";
 
     private sealed record Level(string Sku, long Available, long Reserved);
 
-    private sealed record Locked(long Available, long Reserved, long Received);
+    private sealed record Locked(long Available, long Reserved);
 
     /// <summary>Brings every reported SKU to the rule's figure (<see cref="VendorStock.Decide"/>); returns each SKU as it stands.</summary>
     public static async Task<IReadOnlyList<VendorSkuStatus>> SyncAsync(NpgsqlDataSource db, OutboxSignal signal, string vendor,
@@ -60,18 +50,14 @@ public static class VendorStockStore
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(EnsureSql, new { item.Sku }, tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(StockStore.EnsureSql, new { item.Sku }, tx, cancellationToken: ct));
         var row = await conn.QuerySingleAsync<Locked>(new CommandDefinition(LockSql, new { item.Sku }, tx, cancellationToken: ct));
         // Decided again under the lock: a reservation may have moved the figures since the unlocked read.
         var decision = VendorStock.Decide(item.Quantity, row.Available, row.Reserved);
         if (decision.Delta != 0)
         {
             var reason = $"vendor {vendor} reports {item.Quantity} of {item.VendorSku}";
-            await conn.ExecuteAsync(new CommandDefinition(ApplySql,
-                new { item.Sku, decision.Available, Quantity = decision.Delta, Kind = AdjustmentKinds.VendorSync, Reason = reason }, tx, cancellationToken: ct));
-            var adjusted = new InventoryAdjustedV1(Guid.CreateVersion7(), item.Sku, decision.Delta, AdjustmentKinds.VendorSync, reason,
-                decision.Available, row.Received + decision.Delta, DateTimeOffset.UtcNow);
-            await Outbox.WriteAsync(tx, [OutgoingEvent.ForStock(adjusted)], causationId: null, ct);
+            await StockStore.WriteLedgerAsync(conn, tx, item.Sku, decision.Delta, AdjustmentKinds.VendorSync, reason, decision.Available, ct);
         }
         await tx.CommitAsync(ct);
         if (decision.Delta != 0) signal.Notify();
